@@ -1,0 +1,123 @@
+"""The composition root: builds the FastAPI app, its database, senders and processor."""
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+from bot.sandbox.app import create_sandbox_app
+from bot.sandbox.simulator import simulator_router
+from bot.sandbox.state import SandboxState
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from handlers.card_page import card_page_router
+
+from bot.http import make_http_client
+from bot.line.sender import LineSender
+from bot.messenger.sender import MessengerSender
+from bot.sender import Sender
+from core.db import Database
+from core.errors import install_error_handler
+from core.settings import Settings, get_settings
+from handlers import webhooks
+from handlers.conversation.dispatch import Conversation
+from handlers.processor import EventProcessor
+from handlers.referral_page import router as referral_router
+
+SANDBOX_HOST = "http://sandbox.internal"
+
+
+def create_app(settings: Settings | None = None, *,
+               senders: Mapping[str, Sender] | None = None) -> FastAPI:
+    """The Punchline app. `senders` replaces the platform senders (tests)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Punchline", version="0.1.0", lifespan=_lifespan,
+                  description="Membership cards for LINE Official Accounts and Messenger pages.")
+    app.state.settings = settings
+    app.state.sender_override = senders
+    install_error_handler(app)
+    app.include_router(webhooks.router)
+    app.include_router(card_page_router())
+    app.include_router(referral_router)
+    if settings.sandbox:
+        _mount_sandbox(app, settings)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"ok": True}
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/simulator/" if settings.sandbox else "/docs")
+
+    return app
+
+
+def _mount_sandbox(app: FastAPI, settings: Settings) -> None:
+    """The fake LINE and Messenger platforms and the chat simulator, in this process."""
+    state = SandboxState()
+    sandbox_app = create_sandbox_app(
+        state, line_access_token=settings.line_channel_access_token,
+        messenger_page_access_token=settings.messenger_page_access_token,
+    )
+    app.state.sandbox = state
+    app.state.sandbox_app = sandbox_app
+    app.mount("/sandbox", sandbox_app)
+
+    async def deliver(platform: str, body: bytes, headers: dict[str, str]) -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://punchline") as client:
+            response = await client.post(f"/webhooks/{platform}", content=body, headers=headers)
+        return response.status_code
+
+    app.include_router(simulator_router(
+        state, deliver=deliver, line_channel_secret=settings.line_channel_secret,
+        messenger_app_secret=settings.messenger_app_secret, brand_name=settings.brand_name,
+    ), prefix="/simulator")
+
+
+def _uses_inprocess_sandbox(settings: Settings, field: str) -> bool:
+    """In sandbox mode, an API base left at its real default points at the mounted sandbox."""
+    return settings.sandbox and getattr(settings, field) == Settings.model_fields[field].default
+
+
+async def _build_senders(app: FastAPI, stack: AsyncExitStack) -> dict[str, Sender]:
+    settings: Settings = app.state.settings
+    network = await stack.enter_async_context(make_http_client())
+    inprocess = None
+    if settings.sandbox:
+        inprocess = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app.state.sandbox_app),
+                              base_url=SANDBOX_HOST))
+
+    def client_and_base(field: str, sandbox_path: str) -> tuple[httpx.AsyncClient, str]:
+        if inprocess is not None and _uses_inprocess_sandbox(settings, field):
+            return inprocess, SANDBOX_HOST + sandbox_path
+        return network, getattr(settings, field).rstrip("/")
+
+    line_client, line_base = client_and_base("line_api_base", "/line")
+    _, line_data_base = client_and_base("line_data_api_base", "/line-data")
+    messenger_client, messenger_base = client_and_base("messenger_api_base", "/graph")
+    return {
+        "line": LineSender(line_client, api_base=line_base, data_api_base=line_data_base,
+                           access_token=settings.line_channel_access_token,
+                           accent_color=settings.brand_color),
+        "messenger": MessengerSender(messenger_client, api_base=messenger_base,
+                                     page_access_token=settings.messenger_page_access_token),
+    }
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    async with AsyncExitStack() as stack:
+        db = Database(settings.database_url)
+        stack.push_async_callback(db.dispose)
+        app.state.db = db
+        senders = app.state.sender_override or await _build_senders(app, stack)
+        app.state.senders = senders
+        conversation = Conversation(settings, senders)
+        processor = EventProcessor(db, conversation.handle, workers=settings.webhook_workers)
+        app.state.processor = processor
+        await processor.start(webhooks.reparse)
+        stack.push_async_callback(processor.stop)
+        yield

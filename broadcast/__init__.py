@@ -1,0 +1,1 @@
+"""Campaigns, the scheduler and the delivery engine (the marketing issue builds them)."""

@@ -1,0 +1,1 @@
+"""Members, their platform identities, QR tokens and card images."""

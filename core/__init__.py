@@ -1,0 +1,1 @@
+"""Shared foundations: settings, database, errors, clock, signing, translations."""

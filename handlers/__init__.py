@@ -1,0 +1,1 @@
+"""The edge: webhook receivers, the conversation, pages and APIs."""

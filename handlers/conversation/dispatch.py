@@ -1,0 +1,88 @@
+"""Take one stored inbound event through the conversation and queue the reply."""
+
+from collections.abc import Mapping
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.sender import Sender
+from bot.types import InboundEvent, OutboundMessage, Text
+from cards import service as members
+from core.clock import utcnow
+from core.db import after_commit
+from core.i18n import normalize_locale, t
+from core.settings import Settings
+from handlers.conversation import intents
+from handlers.conversation.routing import intent_of
+from handlers.conversation.turn import Turn
+
+MAX_MESSAGES_PER_REPLY = 5
+
+
+class Conversation:
+    def __init__(self, settings: Settings, senders: Mapping[str, Sender]) -> None:
+        self.settings = settings
+        self.senders = senders
+
+    async def handle(self, session: AsyncSession, event: InboundEvent) -> None:
+        if event.chat_type != "user":
+            self._answer_group(session, event)
+            return
+        if event.user_id is None:
+            return
+        if event.kind == "unfollow":
+            await members.mark_unfollowed(session, platform=event.platform,
+                                          platform_user_id=event.user_id, now=utcnow())
+            return
+        turn = await self._start_turn(session, event)
+        if turn is None:
+            return
+        if event.standby:  # another app owns the chat: keep state, say nothing
+            return
+        self._reply(session, event, turn.replies)
+
+    async def _start_turn(self, session: AsyncSession, event: InboundEvent) -> Turn | None:
+        now = utcnow()
+        identity = await members.find_identity(session, platform=event.platform,
+                                               platform_user_id=event.user_id)
+        intent = intent_of(event)
+        greet = None
+        if identity is None or not identity.following or intent.name == "join":
+            joined = await self._join(session, event, referral=intent.argument
+                                      if intent.name in ("join", "referral") else None)
+            identity = joined.identity
+            if intent.name == "join" or joined.created:
+                greet = intents.welcome if joined.created else intents.welcome_back
+        if event.platform == "messenger":
+            await members.touch_inbound(session, identity, now)
+        turn = Turn(session=session, settings=self.settings, event=event, now=now,
+                    member=identity.member, identity=identity)
+        if greet is not None:
+            await greet(turn, None)
+        if intent.name != "join" and not (greet and intent.name == "referral"):
+            await intents.INTENTS[intent.name](turn, intent.argument)
+        return turn
+
+    async def _join(self, session: AsyncSession, event: InboundEvent, *, referral: str | None):  # type: ignore[no-untyped-def]
+        profile = await self.senders[event.platform].profile(event.user_id)
+        return await members.join_member(
+            session, platform=event.platform, platform_user_id=event.user_id,
+            display_name=profile.display_name if profile else None,
+            locale=normalize_locale(profile.language if profile else None),
+            secret_key=self.settings.secret_key, referral_code=referral,
+        )
+
+    def _answer_group(self, session: AsyncSession, event: InboundEvent) -> None:
+        """Groups and rooms: a polite pointer when we are added, silence otherwise."""
+        if event.source_type == "join" and not event.standby:
+            text = t("chat.group.one_to_one", self.settings.default_locale,
+                     brand=self.settings.brand_name)
+            self._reply(session, event, [Text(text)])
+
+    def _reply(self, session: AsyncSession, event: InboundEvent,
+               messages: list[OutboundMessage]) -> None:
+        if not messages:
+            return
+        sender = self.senders[event.platform]
+        batch = tuple(messages[:MAX_MESSAGES_PER_REPLY])
+        after_commit(session, partial(sender.reply, event.reply_token, event.user_id or "", batch))

@@ -1,0 +1,191 @@
+"""One function per intent. Each reads the turn and adds the replies."""
+
+from collections.abc import Awaitable, Callable
+
+from bot.types import Button, Choice, Text
+from cards import service as members
+from core.errors import AppError
+from handlers.conversation import routing
+from handlers.conversation.card_message import build_card, current_state, stamp_row
+from handlers.conversation.turn import Turn
+
+IntentHandler = Callable[[Turn, str | None], Awaitable[None]]
+
+
+def consent_question(turn: Turn, text_key: str) -> Text:
+    return Text(
+        turn.text(text_key),
+        quick_replies=(
+            Button(turn.text("chat.consent.yes"), payload=routing.CONSENT_YES),
+            Button(turn.text("chat.consent.no"), payload=routing.CONSENT_NO),
+        ),
+    )
+
+
+def menu_replies(turn: Turn) -> tuple[Button, ...]:
+    return (
+        Button(turn.text("chat.button.card"), payload=routing.CARD),
+        Button(turn.text("chat.button.stamps"), payload=routing.STAMPS),
+        Button(turn.text("chat.button.invite"), payload=routing.INVITE),
+        Button(turn.text("chat.button.language"), payload=routing.LANGUAGE),
+        Button(turn.text("chat.button.help"), payload=routing.HELP),
+    )
+
+
+async def welcome(turn: Turn, _argument: str | None) -> None:
+    """A new member: greeting, the card, and the marketing question (default off)."""
+    name = turn.member.display_name or turn.text("chat.friend")
+    turn.say(Text(turn.text("chat.welcome", name=name)), await build_card(turn),
+             consent_question(turn, "chat.consent.ask"))
+
+
+async def welcome_back(turn: Turn, _argument: str | None) -> None:
+    name = turn.member.display_name or turn.text("chat.friend")
+    turn.say(Text(turn.text("chat.welcome_back", name=name)), await build_card(turn))
+
+
+async def show_card(turn: Turn, _argument: str | None) -> None:
+    turn.say(await build_card(turn))
+
+
+async def show_stamps(turn: Turn, _argument: str | None) -> None:
+    state = await current_state(turn)
+    remaining = max(state.stamps_required - state.stamps, 0)
+    lines = [
+        turn.text("chat.stamps", row=stamp_row(state.stamps, state.stamps_required),
+                  stamps=state.stamps, required=state.stamps_required, remaining=remaining,
+                  reward=state.reward_name),
+    ]
+    if state.tier:
+        lines.append(turn.text("chat.tier", tier=state.tier))
+    turn.say(Text("\n".join(lines), quick_replies=menu_replies(turn)))
+
+
+async def show_rewards(turn: Turn, _argument: str | None) -> None:
+    state = await current_state(turn)
+    if not state.rewards_available:
+        remaining = max(state.stamps_required - state.stamps, 0)
+        turn.say(Text(turn.text("chat.rewards.none", remaining=remaining, reward=state.reward_name),
+                      quick_replies=menu_replies(turn)))
+        return
+    names = "\n".join(f"🎁 {reward.name}" for reward in state.rewards_available)
+    turn.say(Text(turn.text("chat.rewards.list", rewards=names)), await build_card(turn))
+
+
+async def invite(turn: Turn, _argument: str | None) -> None:
+    base = turn.settings.public_base_url.rstrip("/")
+    link = f"{base}/r/{turn.member.referral_code}"
+    turn.say(Text(turn.text("chat.invite", link=link, code=turn.member.referral_code)))
+
+
+async def consent(turn: Turn, opted_in: bool) -> None:
+    await members.set_marketing_consent(turn.session, member=turn.member, opted_in=opted_in,
+                                        now=turn.now)
+    key = "chat.consent.on" if opted_in else "chat.consent.off"
+    turn.say(Text(turn.text(key), quick_replies=menu_replies(turn)))
+
+
+async def opt_in(turn: Turn, _argument: str | None) -> None:
+    await consent(turn, True)
+
+
+async def opt_out(turn: Turn, _argument: str | None) -> None:
+    await consent(turn, False)
+
+
+async def ask_delete(turn: Turn, _argument: str | None) -> None:
+    turn.say(Choice(turn.text("chat.delete.ask"), buttons=(
+        Button(turn.text("chat.delete.yes"), payload=routing.DELETE_YES),
+        Button(turn.text("chat.delete.no"), payload=routing.DELETE_NO),
+    )))
+
+
+async def delete(turn: Turn, _argument: str | None) -> None:
+    locale = turn.locale
+    await members.erase_member(turn.session, member=turn.member,
+                               secret_key=turn.settings.secret_key, now=turn.now)
+    turn.member.locale = locale  # the goodbye is still in the language they used
+    turn.say(Text(turn.text("chat.delete.done")))
+
+
+async def keep(turn: Turn, _argument: str | None) -> None:
+    turn.say(Text(turn.text("chat.delete.kept"), quick_replies=menu_replies(turn)))
+
+
+async def choose_language(turn: Turn, _argument: str | None) -> None:
+    turn.say(Choice(turn.text("chat.language.ask"), buttons=(
+        Button("中文", payload=routing.SET_LOCALE_PREFIX + "zh-TW"),
+        Button("English", payload=routing.SET_LOCALE_PREFIX + "en"),
+    )))
+
+
+async def set_locale(turn: Turn, locale: str | None) -> None:
+    if locale not in ("zh-TW", "en"):
+        await choose_language(turn, None)
+        return
+    await members.set_locale(turn.session, member=turn.member, locale=locale)
+    turn.say(Text(turn.text("chat.language.done"), quick_replies=menu_replies(turn)))
+
+
+async def link_start(turn: Turn, _argument: str | None) -> None:
+    code = await members.create_link_code(turn.session, member=turn.member, now=turn.now,
+                                          ttl_seconds=turn.settings.link_code_ttl_seconds)
+    other = "Messenger" if turn.event.platform == "line" else "LINE"
+    minutes = turn.settings.link_code_ttl_seconds // 60
+    turn.say(Text(turn.text("chat.link.code", code=code, other=other, minutes=minutes)))
+
+
+async def link_redeem(turn: Turn, code: str | None) -> None:
+    try:
+        turn.member = await members.redeem_link_code(turn.session, code=code or "",
+                                                     identity=turn.identity, now=turn.now)
+    except AppError as refusal:
+        turn.say(Text(turn.text(f"chat.link.error.{refusal.code}")))
+        return
+    turn.say(Text(turn.text("chat.link.done")), await build_card(turn))
+
+
+async def referral(turn: Turn, code: str | None) -> None:
+    applied = await members.apply_referral(turn.session, member=turn.member, code=code or "",
+                                           now=turn.now)
+    key = "chat.referral.applied" if applied else "chat.referral.refused"
+    turn.say(Text(turn.text(key)), await build_card(turn))
+
+
+async def remember_optin(turn: Turn, token: str | None) -> None:
+    """Messenger Marketing Messages opt-in: keep the token, confirm briefly."""
+    turn.identity.notification_messages_token = token
+    await consent(turn, True)
+
+
+async def forget_optin(turn: Turn, _argument: str | None) -> None:
+    """Messenger Marketing Messages stopped from Messenger's own UI."""
+    turn.identity.notification_messages_token = None
+    await consent(turn, False)
+
+
+async def help_menu(turn: Turn, _argument: str | None) -> None:
+    turn.say(Text(turn.text("chat.help"), quick_replies=menu_replies(turn)))
+
+
+INTENTS: dict[str, IntentHandler] = {
+    routing.CARD: show_card,
+    routing.STAMPS: show_stamps,
+    routing.REWARDS: show_rewards,
+    routing.INVITE: invite,
+    routing.CONSENT_YES: opt_in,
+    routing.CONSENT_NO: opt_out,
+    routing.START: opt_in,
+    routing.STOP: opt_out,
+    routing.DELETE_ASK: ask_delete,
+    routing.DELETE_YES: delete,
+    routing.DELETE_NO: keep,
+    routing.LANGUAGE: choose_language,
+    "set_locale": set_locale,
+    routing.LINK: link_start,
+    "link_redeem": link_redeem,
+    "referral": referral,
+    "optin": remember_optin,
+    "optin_stop": forget_optin,
+    routing.HELP: help_menu,
+}

@@ -1,0 +1,91 @@
+"""Process stored webhook events in the background, after the webhook has answered.
+
+Events are partitioned by user onto a fixed set of worker queues, so one person's
+events are handled in order (a follow before the "card" sent right after it) while
+different people are served in parallel. Each event gets its own transaction; what
+it sends goes out after that transaction commits (core.db.after_commit).
+"""
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.types import InboundEvent
+from core.db import Database
+from handlers.inbox import StoredEvent, mark_processed
+from handlers.inbox_models import WebhookEvent
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[AsyncSession, InboundEvent], Awaitable[None]]
+Reparser = Callable[[str, dict, str], InboundEvent | None]
+
+
+class EventProcessor:
+    def __init__(self, db: Database, handle: EventHandler, *, workers: int = 32) -> None:
+        self._db = db
+        self._handle = handle
+        self._queues: list[asyncio.Queue[StoredEvent]] = [asyncio.Queue() for _ in range(workers)]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, reparse: Reparser) -> None:
+        self._tasks = [asyncio.create_task(self._work(q)) for q in self._queues]
+        await self._recover(reparse)
+
+    async def stop(self) -> None:
+        await self.drain()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def submit(self, events: Sequence[StoredEvent]) -> None:
+        for stored in events:
+            partition = zlib.crc32((stored.event.user_id or "").encode()) % len(self._queues)
+            self._queues[partition].put_nowait(stored)
+
+    async def drain(self) -> None:
+        """Wait until everything submitted so far has been processed (tests, shutdown)."""
+        await asyncio.gather(*(q.join() for q in self._queues))
+
+    async def _work(self, queue: asyncio.Queue[StoredEvent]) -> None:
+        while True:
+            stored = await queue.get()
+            try:
+                await self._process(stored)
+            finally:
+                queue.task_done()
+
+    async def _process(self, stored: StoredEvent) -> None:
+        try:
+            async with self._db.transaction() as session:
+                await self._handle(session, stored.event)
+                await mark_processed(session, stored.row_id)
+        except Exception as exc:  # one bad event must not stop the worker
+            log.exception("webhook event %s failed", stored.row_id)
+            async with self._db.transaction() as session:
+                await mark_processed(session, stored.row_id, error=repr(exc))
+
+    async def _recover(self, reparse: Reparser) -> None:
+        """Queue events stored before a crash or restart but never processed."""
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(WebhookEvent.id, WebhookEvent.platform, WebhookEvent.payload,
+                           WebhookEvent.event_key)
+                    .where(WebhookEvent.processed_at.is_(None))
+                    .order_by(WebhookEvent.id)
+                )
+            ).all()
+        pending = []
+        for row_id, platform, payload, key in rows:
+            event = reparse(platform, payload, key)
+            if event is not None:
+                pending.append(StoredEvent(row_id, event))
+        if pending:
+            log.info("recovering %d unprocessed webhook events", len(pending))
+        self.submit(pending)

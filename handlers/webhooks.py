@@ -1,0 +1,121 @@
+"""The webhook receivers: check, store each event once, hand off, answer fast."""
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+
+from bot.line import parser as line_parser
+from bot.line.signature import verify_signature as verify_line_signature
+from bot.messenger import parser as messenger_parser
+from bot.messenger.signature import verify_signature as verify_messenger_signature
+from bot.messenger.verification import check_subscription
+from bot.types import InboundEvent
+from core.errors import AppError, Forbidden, Unauthorized
+from handlers.deps import DatabaseDep, SettingsDep
+from handlers.inbox import store_new_events
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class MalformedPayload(AppError):
+    status_code = 400
+    code = "malformed_payload"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 past `limit` without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_json_object(body: bytes, list_field: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedPayload("body is not JSON") from exc
+    if not isinstance(data, dict) or not isinstance(data.get(list_field, []), list):
+        raise MalformedPayload(f"body is not an object with a list of {list_field}")
+    return data
+
+
+async def accept(request: Request, db: DatabaseDep, events: list[InboundEvent],
+                 envelopes: list[dict]) -> None:
+    async with db.transaction() as session:
+        stored = await store_new_events(session, events, envelopes)
+    request.app.state.processor.submit(stored)
+
+
+def line_envelope(body: dict[str, Any], event: InboundEvent) -> dict:
+    return {"destination": body.get("destination"), "events": [event.raw]}
+
+
+def messenger_envelope(entry_meta: dict[str, Any], event: InboundEvent) -> dict:
+    field = "standby" if event.standby else "messaging"
+    return {"object": "page", "entry": [{**entry_meta, field: [event.raw]}]}
+
+
+@router.post("/line", summary="LINE Messaging API webhook")
+async def line_webhook(request: Request, settings: SettingsDep, db: DatabaseDep) -> dict:
+    """Verifies X-Line-Signature over the raw bytes, stores each event once, answers 200
+    before any event is processed."""
+    body = await read_body(request, settings.webhook_max_body_bytes)
+    signature = request.headers.get("x-line-signature")
+    if not verify_line_signature(settings.line_channel_secret, body, signature):
+        raise Unauthorized("invalid X-Line-Signature", code="invalid_signature")
+    data = decode_json_object(body, "events")
+    events = line_parser.parse_events(data)
+    await accept(request, db, events, [line_envelope(data, e) for e in events])
+    return {"ok": True}
+
+
+@router.get("/messenger", summary="Messenger webhook verification",
+            response_class=PlainTextResponse)
+async def messenger_verify(request: Request, settings: SettingsDep) -> str:
+    challenge = check_subscription(request.query_params, settings.messenger_verify_token)
+    if challenge is None:
+        raise Forbidden("verify token mismatch", code="verify_token_mismatch")
+    return challenge
+
+
+@router.post("/messenger", summary="Messenger Platform webhook")
+async def messenger_webhook(request: Request, settings: SettingsDep, db: DatabaseDep) -> dict:
+    """Verifies X-Hub-Signature-256 over the raw bytes, stores each event once, answers 200
+    before any event is processed."""
+    body = await read_body(request, settings.webhook_max_body_bytes)
+    if not verify_messenger_signature(settings.messenger_app_secret, body, request.headers):
+        raise Unauthorized("invalid X-Hub-Signature-256", code="invalid_signature")
+    data = decode_json_object(body, "entry")
+    events, envelopes = [], []
+    for entry in data.get("entry", []):
+        if not isinstance(entry, dict):
+            continue
+        meta = {"id": entry.get("id"), "time": entry.get("time")}
+        single_entry = {"object": data.get("object"), "entry": [entry]}
+        for event in messenger_parser.parse_events(single_entry):
+            events.append(event)
+            envelopes.append(messenger_envelope(meta, event))
+    await accept(request, db, events, envelopes)
+    return {"ok": True}
+
+
+def reparse(platform: str, envelope: dict, event_key: str) -> InboundEvent | None:
+    """Rebuild a stored event (after a restart) from the envelope kept with it."""
+    parse = line_parser.parse_events if platform == "line" else messenger_parser.parse_events
+    events = parse(envelope)
+    return replace(events[0], event_key=event_key) if events else None

@@ -1,0 +1,1 @@
+"""The loyalty engine: stores and staff, programs, the ledger, visits, rewards, tiers."""

@@ -1,0 +1,99 @@
+"""The one way to write the ledger: lock the member's balance row, append an entry,
+move the cached balance by the entry's delta, all in the caller's transaction."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from cards.models import Member
+from cards.sql import insert_for
+from loyalty.errors import NotFound
+from loyalty.models import Balance, LedgerEntry, Program
+
+_Void = aliased(LedgerEntry)
+# Entries no void points at, and that are not voids themselves: what still counts.
+IS_LIVE = ~exists().where(_Void.reverses_entry_id == LedgerEntry.id) & (LedgerEntry.kind != "void")
+
+
+async def lock_balance(
+    session: AsyncSession, *, member_id: int, now: datetime, locale: str = "zh-TW"
+) -> Balance:
+    """The member's balance row, created if missing and locked FOR UPDATE: every loyalty
+    write for one member queues here on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+    serialises writers), so checks made after it (cooldown, token used, reward status)
+    see the previous writer's committed work."""
+    if await session.get(Member, member_id) is None:
+        raise NotFound(locale)
+    statement = insert_for(session, Balance).values(member_id=member_id, stamps=0, updated_at=now)
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["member_id"]))
+    locked = (
+        select(Balance)
+        .where(Balance.member_id == member_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(locked)).scalar_one()
+
+
+async def append_entry(
+    session: AsyncSession,
+    balance: Balance,
+    *,
+    kind: str,
+    program: Program,
+    now: datetime,
+    stamps: int = 0,
+    **fields: Any,
+) -> LedgerEntry:
+    """Appends one entry for the locked `balance`'s member and moves the balance with it.
+    Credits get the expiry of the program they were earned under."""
+    if balance.stamps + stamps < 0:
+        raise ValueError(f"ledger entry would make member {balance.member_id}'s stamps negative")
+    if stamps > 0 and kind != "void" and program.stamp_expiry_days is not None:
+        fields.setdefault("expires_at", now + timedelta(days=program.stamp_expiry_days))
+    entry = LedgerEntry(
+        member_id=balance.member_id,
+        kind=kind,
+        stamps=stamps,
+        program_id=program.id,
+        created_at=now,
+        **fields,
+    )
+    session.add(entry)
+    balance.stamps += stamps
+    balance.updated_at = now
+    await session.flush()
+    return entry
+
+
+async def append_grant_entry(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    kind: str,
+    program: Program,
+    now: datetime,
+    **fields: Any,
+) -> LedgerEntry:
+    """Appends an entry that moves no stamps (a reward granted to another member, such
+    as a referrer) without locking that member: it cannot change their balance, and
+    taking a second member's lock inside a visit could deadlock with the expiry job."""
+    entry = LedgerEntry(
+        member_id=member_id, kind=kind, stamps=0, program_id=program.id, created_at=now, **fields
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def ledger_stamps(session: AsyncSession, *, member_id: int) -> int:
+    """The member's stamps summed from the ledger (the truth the cache must equal)."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.stamps), 0)).where(
+            LedgerEntry.member_id == member_id
+        )
+    )
+    return int(total or 0)

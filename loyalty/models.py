@@ -1,0 +1,195 @@
+"""Tables of the loyalty engine: stores and staff, program versions, the append-only
+ledger, rewards, the cached balance per member and stored idempotent answers."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
+
+STAFF_ROLES = ("staff", "manager", "marketer", "admin")
+ENTRY_KINDS = (
+    "stamp",
+    "reward_issued",
+    "reward_redeemed",
+    "void",
+    "expiry",
+    "adjustment",
+    "welcome",
+    "referral",
+    "birthday",
+)
+REWARD_STATUSES = ("available", "redeemed", "expired", "withdrawn")
+
+
+class Store(Base):
+    __tablename__ = "loyalty_store"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffAccount(Base):
+    __tablename__ = "loyalty_staff_account"
+    __table_args__ = (CheckConstraint(f"role IN {STAFF_ROLES!r}", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffStore(Base):
+    """The stores a staff account works at (admins work at every store regardless)."""
+
+    __tablename__ = "loyalty_staff_store"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("loyalty_staff_account.id"), primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("loyalty_store.id"), primary_key=True)
+
+
+class PosKey(Base):
+    """A store's API key for a POS. The plaintext is `<prefix>.<secret>`, shown once; only
+    the prefix (for lookup) and a SHA-256 of the secret are kept."""
+
+    __tablename__ = "loyalty_pos_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("loyalty_store.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Program(Base):
+    """One version of the stamp rules, in force from `starts_at` until the next version
+    starts. Entries and rewards name the version they were earned under."""
+
+    __tablename__ = "loyalty_program"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    stamps_required: Mapped[int] = mapped_column(Integer, default=3)
+    # {"zh-TW": "免費飲料", "en": "a free drink"}
+    reward_name: Mapped[dict[str, str]] = mapped_column(JSON)
+    cooldown_hours: Mapped[int] = mapped_column(Integer, default=4)
+    stamps_per_visit: Mapped[int] = mapped_column(Integer, default=1)
+    # One stamp per this many minor units spent, when the visit carries an amount.
+    spend_per_stamp: Mapped[int | None] = mapped_column(Integer)
+    stamp_expiry_days: Mapped[int | None] = mapped_column(Integer)
+    reward_expiry_days: Mapped[int | None] = mapped_column(Integer)
+    welcome_stamps: Mapped[int] = mapped_column(Integer, default=0)
+    referral_reward: Mapped[bool] = mapped_column(Boolean, default=False)
+    birthday_reward: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"measure": "visits"|"spend", "levels": [{"key": "gold", "min": 12,
+    #  "name": {"zh-TW": "金卡", "en": "Gold"}}, ...]}; see loyalty.tiers.
+    tier_rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One append-only fact about a member's stamps or rewards. A mistake is undone by a
+    `void` entry pointing at it (`reverses_entry_id`), never by editing a row."""
+
+    __tablename__ = "loyalty_ledger_entry"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ENTRY_KINDS!r}", name="kind"),
+        # Cooldown and history look up a member's recent entries.
+        Index("ix_loyalty_ledger_entry_member_created", "member_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_store.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_staff_account.id"))
+    pos_key_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_pos_key.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    stamps: Mapped[int] = mapped_column(Integer, default=0)  # the delta
+    reward_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_reward.id"))
+    reverses_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loyalty_ledger_entry.id"), unique=True
+    )
+    # The entry whose writing caused this one (a visit that filled the card issued a
+    # reward, a first visit granted the referrer's reward): voids cascade along it.
+    cause_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loyalty_ledger_entry.id"), index=True
+    )
+    # A QR token awards at most one visit: the database refuses a second use.
+    token_nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Once-only grants (welcome, referral per referred member, birthday per year) carry
+    # a key the database keeps unique, so no race or retry can grant them twice.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    amount: Mapped[int | None] = mapped_column(Integer)  # minor units spent
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_program.id"))
+    # When the stamps this entry credits lapse (credits only; from the program then).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Reward(Base):
+    __tablename__ = "loyalty_reward"
+    __table_args__ = (
+        CheckConstraint(f"status IN {REWARD_STATUSES!r}", name="status"),
+        Index("ix_loyalty_reward_member_status", "member_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_program.id"))
+    # The entry that issued it. No foreign key: the ledger already points at rewards,
+    # and a cycle of foreign keys cannot be created table by table on SQLite.
+    issued_by_entry_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    redeemed_store_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_store.id"))
+
+
+class Balance(Base):
+    """The member's stamps, cached: written in the same transaction as every ledger
+    entry and provably equal to the ledger's sum. Its row is also the member's lock:
+    SELECT ... FOR UPDATE on it serialises all loyalty writes for one member."""
+
+    __tablename__ = "loyalty_balance"
+    __table_args__ = (CheckConstraint("stamps >= 0", name="stamps_not_negative"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"), primary_key=True)
+    stamps: Mapped[int] = mapped_column(Integer, default=0)
+    tier: Mapped[str | None] = mapped_column(String(40))
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first answer given to a request carrying an Idempotency-Key."""
+
+    __tablename__ = "loyalty_idempotency_record"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

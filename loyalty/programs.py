@@ -1,0 +1,112 @@
+"""Program versions: the stamp rules in force at a moment. A change is a new version
+from its start date; what members earned under an older version stays theirs."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import SUPPORTED_LOCALES, t
+from loyalty.errors import InvalidProgram, NotFound
+from loyalty.models import Program
+from loyalty.tiers import validate_tier_rules
+
+# The default program's start: before any member could exist.
+DEFAULT_PROGRAM_START = datetime(2000, 1, 1, tzinfo=UTC)
+RULE_NAMES = (
+    "stamps_required",
+    "reward_name",
+    "cooldown_hours",
+    "stamps_per_visit",
+    "spend_per_stamp",
+    "stamp_expiry_days",
+    "reward_expiry_days",
+    "welcome_stamps",
+    "referral_reward",
+    "birthday_reward",
+    "tier_rules",
+)
+
+
+def default_program_rules() -> dict[str, Any]:
+    """Three stamps for a free drink, a stamp per visit, 4 hours between stamps."""
+    return {
+        "stamps_required": 3,
+        "reward_name": {
+            locale: t("loyalty.reward.default", locale) for locale in SUPPORTED_LOCALES
+        },
+        "cooldown_hours": 4,
+        "stamps_per_visit": 1,
+        "spend_per_stamp": None,
+        "stamp_expiry_days": None,
+        "reward_expiry_days": None,
+        "welcome_stamps": 0,
+        "referral_reward": False,
+        "birthday_reward": False,
+        "tier_rules": None,
+    }
+
+
+def reward_name(program: Program, locale: str) -> str:
+    """The program's reward in `locale`, else in zh-TW, else the catalog's default."""
+    names = program.reward_name or {}
+    return names.get(locale) or names.get("zh-TW") or t("loyalty.reward.default", locale)
+
+
+def program_at_statement(at: datetime):  # type: ignore[no-untyped-def]
+    """SELECT of the version in force at `at` (the latest that has started)."""
+    return (
+        select(Program)
+        .where(Program.starts_at <= at)
+        .order_by(Program.starts_at.desc(), Program.id.desc())
+        .limit(1)
+    )
+
+
+async def current_program(session: AsyncSession, *, at: datetime) -> Program:
+    """The program version in force at `at`."""
+    program = (await session.execute(program_at_statement(at))).scalar_one_or_none()
+    if program is None:
+        raise NotFound("zh-TW")
+    return program
+
+
+async def set_program(session: AsyncSession, *, starts_at: datetime, **rules: Any) -> Program:
+    """A new program version from `starts_at`: the rules of the version in force then,
+    with `rules` (any of RULE_NAMES) changed. Stamps and rewards already earned keep
+    the version they were earned under; cooldown, stamps per visit and stamps required
+    follow the version in force at each moment."""
+    unknown = set(rules) - set(RULE_NAMES)
+    if unknown:
+        raise InvalidProgram("en", detail=f"unknown rules {sorted(unknown)}")
+    base = (await session.execute(program_at_statement(starts_at))).scalar_one_or_none()
+    merged = default_program_rules()
+    if base is not None:
+        merged.update({name: getattr(base, name) for name in RULE_NAMES})
+    merged.update(rules)
+    _validate(merged)
+    program = Program(starts_at=starts_at, **merged)
+    session.add(program)
+    await session.flush()
+    return program
+
+
+def _validate(rules: dict[str, Any]) -> None:
+    positive = ("stamps_required", "stamps_per_visit")
+    for name in positive:
+        if not isinstance(rules[name], int) or rules[name] < 1:
+            raise InvalidProgram("en", detail=f"{name} must be a whole number of at least 1")
+    at_least_zero = ("cooldown_hours", "welcome_stamps")
+    for name in at_least_zero:
+        if not isinstance(rules[name], int) or rules[name] < 0:
+            raise InvalidProgram("en", detail=f"{name} must not be negative")
+    optional_positive = ("spend_per_stamp", "stamp_expiry_days", "reward_expiry_days")
+    for name in optional_positive:
+        value = rules[name]
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise InvalidProgram("en", detail=f"{name} must be empty or at least 1")
+    if not isinstance(rules["reward_name"], dict) or not rules["reward_name"]:
+        raise InvalidProgram("en", detail="reward_name must name the reward per locale")
+    if rules["tier_rules"] is not None:
+        validate_tier_rules(rules["tier_rules"])

@@ -1,0 +1,73 @@
+"""What the counter sees of a member: the staff page's member panel and the POS."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.models import Member
+from core.clock import utcnow
+from loyalty.balances import RewardView, available_rewards, reward_views
+from loyalty.errors import NotFound
+from loyalty.models import Balance, LedgerEntry
+from loyalty.programs import current_program, reward_name
+from loyalty.tiers import tier_name
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSummary:
+    member_id: int
+    display_name: str | None  # None once the member's data is erased
+    stamps: int
+    stamps_required: int
+    reward_name: str
+    rewards_available: list[RewardView]
+    tier: str | None  # key, for logic
+    tier_name: str | None  # for people, in the requested locale
+    last_visit_at: datetime | None
+    joined_at: datetime
+
+
+async def member_summary(
+    session: AsyncSession, *, member_id: int, locale: str, now: datetime | None = None
+) -> MemberSummary:
+    """The member's card for staff: stamps, rewards to redeem (with ids), tier, last
+    visit, display name. Refuses not_found for an unknown or erased member."""
+    now = now or utcnow()
+    member = await session.get(Member, member_id)
+    if member is None or member.deleted_at is not None:
+        raise NotFound(locale)
+    program = await current_program(session, at=now)
+    balance = await session.get(Balance, member_id)
+    rewards = await available_rewards(session, member_id=member_id, now=now)
+    tier = balance.tier if balance else None
+    return MemberSummary(
+        member_id=member.id,
+        display_name=member.display_name,
+        stamps=balance.stamps if balance else 0,
+        stamps_required=program.stamps_required,
+        reward_name=reward_name(program, locale),
+        rewards_available=reward_views(rewards, locale),
+        tier=tier,
+        tier_name=tier_name(program, tier, locale),
+        last_visit_at=balance.last_visit_at if balance else None,
+        joined_at=member.joined_at,
+    )
+
+
+async def recent_entries(
+    session: AsyncSession,
+    *,
+    store_id: int | None = None,
+    member_id: int | None = None,
+    limit: int = 10,
+) -> list[LedgerEntry]:
+    """The newest ledger entries at a store (the counter's history, for undo) or of a
+    member (their history), newest first."""
+    statement = select(LedgerEntry).order_by(LedgerEntry.id.desc()).limit(limit)
+    if store_id is not None:
+        statement = statement.where(LedgerEntry.store_id == store_id)
+    if member_id is not None:
+        statement = statement.where(LedgerEntry.member_id == member_id)
+    return list((await session.scalars(statement)).all())

@@ -1,0 +1,144 @@
+from datetime import timedelta
+
+import pytest
+
+from core.db import Database
+from loyalty.balances import card_state
+from loyalty.errors import Cooldown, Forbidden, TokenUsed
+from loyalty.programs import set_program
+from loyalty.visits import record_visit
+from tests.loyalty.factories import T0, Shop, add_member, cached_and_ledger_stamps, open_shop
+
+HOUR = timedelta(hours=1)
+
+
+async def visit(db: Database, shop: Shop, at, **kw):  # type: ignore[no-untyped-def]
+    kw.setdefault("member_id", shop.member_id)
+    kw.setdefault("store_id", shop.store_id)
+    kw.setdefault("staff_id", shop.staff_id)
+    async with db.transaction() as session:
+        return await record_visit(session, now=at, **kw)
+
+
+async def test_a_visit_adds_one_stamp_and_shows_on_the_card(db: Database) -> None:
+    shop = await open_shop(db)
+    result = await visit(db, shop, T0)
+    assert (result.stamps_added, result.stamps, result.stamps_required) == (1, 1, 3)
+    assert result.rewards_issued == []
+    async with db.transaction() as session:
+        state = await card_state(session, member_id=shop.member_id, locale="en")
+    assert state.stamps == 1 and state.last_visit_at == T0
+
+
+async def test_the_third_visit_issues_the_reward_and_consumes_the_stamps(db: Database) -> None:
+    shop = await open_shop(db)
+    await visit(db, shop, T0)
+    await visit(db, shop, T0 + 5 * HOUR)
+    third = await visit(db, shop, T0 + 10 * HOUR, locale="en")
+    assert third.stamps == 0
+    assert [reward.name for reward in third.rewards_issued] == ["a free drink"]
+    async with db.transaction() as session:
+        state = await card_state(session, member_id=shop.member_id, locale="zh-TW")
+    assert [reward.name for reward in state.rewards_available] == ["免費飲料"]
+    assert await cached_and_ledger_stamps(db, shop.member_id) == (0, 0)
+
+
+async def test_a_second_visit_at_the_same_store_within_the_cooldown_is_refused(
+    db: Database,
+) -> None:
+    shop = await open_shop(db)
+    await visit(db, shop, T0)
+    with pytest.raises(Cooldown) as refused:
+        await visit(db, shop, T0 + 2 * HOUR, locale="zh-TW")
+    assert refused.value.code == "cooldown"
+    assert refused.value.last_stamp_at == T0
+    assert refused.value.retry_at == T0 + 4 * HOUR
+    assert "2 小時" in refused.value.message
+    assert (await visit(db, shop, T0 + 4 * HOUR)).stamps == 2
+
+
+async def test_the_cooldown_is_per_store(db: Database) -> None:
+    shop = await open_shop(db)
+    async with db.transaction() as session:
+        from tests.loyalty.factories import add_store
+
+        other = await add_store(session, name="Xinyi")
+    await visit(db, shop, T0)
+    second = await visit(db, shop, T0 + HOUR, store_id=other.id, staff_id=None)
+    assert second.stamps == 2
+
+
+async def test_a_qr_token_awards_at_most_one_visit(db: Database) -> None:
+    shop = await open_shop(db, cooldown_hours=0)
+    await visit(db, shop, T0, token_nonce="nonce-1")
+    with pytest.raises(TokenUsed):
+        await visit(db, shop, T0 + 6 * HOUR, token_nonce="nonce-1")
+    assert (await visit(db, shop, T0 + 6 * HOUR, token_nonce="nonce-2")).stamps == 2
+
+
+async def test_stamps_follow_the_amount_spent_when_the_program_counts_spend(
+    db: Database,
+) -> None:
+    shop = await open_shop(db, spend_per_stamp=10000, stamps_required=10, cooldown_hours=0)
+    assert (await visit(db, shop, T0, amount=35000)).stamps_added == 3
+    assert (await visit(db, shop, T0 + HOUR, amount=9999)).stamps_added == 0
+    # Without an amount the visit earns the program's stamps per visit.
+    assert (await visit(db, shop, T0 + 2 * HOUR)).stamps == 4
+
+
+async def test_many_stamps_at_once_can_fill_more_than_one_card(db: Database) -> None:
+    shop = await open_shop(db, stamps_per_visit=7)
+    result = await visit(db, shop, T0)
+    assert (len(result.rewards_issued), result.stamps) == (2, 1)
+    assert await cached_and_ledger_stamps(db, shop.member_id) == (1, 1)
+
+
+async def test_a_program_change_applies_from_its_start_and_keeps_earned_stamps(
+    db: Database,
+) -> None:
+    shop = await open_shop(db)
+    await visit(db, shop, T0)
+    await visit(db, shop, T0 + 5 * HOUR)
+    async with db.transaction() as session:
+        await set_program(session, starts_at=T0 + 24 * HOUR, stamps_required=5)
+    before_change = await visit(db, shop, T0 + 10 * HOUR)
+    assert len(before_change.rewards_issued) == 1 and before_change.stamps == 0
+    for day in range(2, 7):
+        last = await visit(db, shop, T0 + day * 24 * HOUR)
+    assert last.stamps_required == 5 and len(last.rewards_issued) == 1
+
+
+async def test_staff_of_another_store_cannot_stamp_here(db: Database) -> None:
+    shop = await open_shop(db)
+    other = await open_shop(db)
+    with pytest.raises(Forbidden):
+        await visit(db, shop, T0, staff_id=other.staff_id)
+
+
+async def test_a_marketer_cannot_stamp(db: Database) -> None:
+    shop = await open_shop(db)
+    async with db.transaction() as session:
+        from tests.loyalty.factories import add_staff
+
+        marketer = await add_staff(session, store_ids=[shop.store_id], role="marketer")
+    with pytest.raises(Forbidden):
+        await visit(db, shop, T0, staff_id=marketer.id)
+
+
+async def test_a_revoked_pos_key_cannot_stamp(db: Database) -> None:
+    from loyalty.pos_keys import issue_pos_key, revoke_pos_key
+
+    shop = await open_shop(db)
+    async with db.transaction() as session:
+        key, _ = await issue_pos_key(session, store_id=shop.store_id)
+    assert (await visit(db, shop, T0, staff_id=None, pos_key_id=key.id)).stamps == 1
+    async with db.transaction() as session:
+        await revoke_pos_key(session, pos_key_id=key.id)
+    with pytest.raises(Forbidden):
+        await visit(db, shop, T0 + 5 * HOUR, staff_id=None, pos_key_id=key.id)
+
+
+async def test_a_new_member_from_the_factory_has_an_empty_card(db: Database) -> None:
+    async with db.transaction() as session:
+        member = await add_member(session)
+    assert await cached_and_ledger_stamps(db, member.id) == (0, 0)
