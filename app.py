@@ -4,22 +4,23 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
-from bot.sandbox.app import create_sandbox_app
-from bot.sandbox.simulator import simulator_router
-from bot.sandbox.state import SandboxState
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
-from handlers.card_page import card_page_router
 
 from bot.http import make_http_client
 from bot.line.sender import LineSender
 from bot.messenger.sender import MessengerSender
+from bot.sandbox.app import create_sandbox_app
+from bot.sandbox.simulator import simulator_router
+from bot.sandbox.state import SandboxState
 from bot.sender import Sender
 from core.db import Database
 from core.errors import install_error_handler
 from core.settings import Settings, get_settings
 from handlers import webhooks
+from handlers.card_page import card_page_router
 from handlers.conversation.dispatch import Conversation
+from handlers.inbox import InboxWriter
 from handlers.processor import EventProcessor
 from handlers.referral_page import router as referral_router
 
@@ -116,7 +117,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         senders = app.state.sender_override or await _build_senders(app, stack)
         app.state.senders = senders
         conversation = Conversation(settings, senders)
-        processor = EventProcessor(db, conversation.handle, workers=settings.webhook_workers)
+        app.state.inbox = InboxWriter(db)
+        processor = EventProcessor(db, conversation.handle, partitions=settings.webhook_workers)
         app.state.processor = processor
         await processor.start(webhooks.reparse)
         stack.push_async_callback(processor.stop)

@@ -70,9 +70,8 @@ def _menu_labels(locale: str) -> tuple[str, str, str]:
 @line_app.command("setup-richmenu")
 def line_setup_richmenu() -> None:
     """Draw and upload the three-area rich menu (card, stamps, invite), set it default."""
-    from bot.line.richmenu import draw_richmenu_image, setup_richmenu
-
     from bot.http import make_http_client
+    from bot.line.richmenu import draw_richmenu_image, setup_richmenu
 
     settings = get_settings()
     labels = _menu_labels(settings.default_locale)

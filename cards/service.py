@@ -14,8 +14,8 @@ from sqlalchemy.orm import joinedload
 from cards.codes import normalize_code, random_code
 from cards.errors import LinkCodeExpired, LinkCodeInvalid, LinkCodeUsed, LinkSamePlatform
 from cards.models import ErasedIdentity, LinkCode, Member, MemberIdentity, ShortCode
-from cards.sql import insert_for
 from core.clock import utcnow
+from core.db import insert_for
 from core.i18n import normalize_locale
 from core.signing import derive_key
 
@@ -91,8 +91,15 @@ async def join_member(
     else:
         _follow_again(identity, display_name, now)
     member = identity.member
-    if referral_code and not rejoined:
-        await _link_referrer(session, member, referral_code)
+    if referral_code:
+        # A person erased before never gets a referrer, whenever the code arrives.
+        erased_before = (
+            rejoined
+            if created
+            else await _was_erased(session, secret_key, platform, platform_user_id)
+        )
+        if not erased_before:
+            await _link_referrer(session, member, referral_code)
     await session.flush()
     return JoinResult(member=member, identity=identity, created=created, rejoined=rejoined)
 

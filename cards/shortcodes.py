@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.codes import UNAMBIGUOUS_ALPHABET, normalize_code, random_code
 from cards.models import ShortCode
-from cards.sql import insert_for
 from cards.tokens import issue_qr_token
+from core.db import insert_for
 from core.errors import TokenExpired, TokenInvalid
 from core.i18n import t
 

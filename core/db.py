@@ -5,11 +5,14 @@ dependency and by every background job) owns the commit, then runs what the work
 queued with `after_commit` — messages are sent only once their rows are durable.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -54,12 +57,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-AfterCommit = Callable[[], Awaitable[None]]
+AfterCommit = Callable[[], Awaitable[object]]
 
 
-def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
-    """Run `callback` once the surrounding transaction has committed (dropped on rollback)."""
-    session.info.setdefault("after_commit", []).append(callback)
+def after_commit(session: AsyncSession, callback: AfterCommit, *, order_key: str = "") -> None:
+    """Run `callback` once the surrounding transaction has committed (dropped on rollback).
+
+    Callbacks sharing an `order_key` (say, one person's messages) run one after another in
+    the order queued; different keys run concurrently. No key: runs on its own."""
+    queued: list[tuple[str, AfterCommit]] = session.info.setdefault("after_commit", [])
+    queued.append((order_key or f"#{len(queued)}", callback))
+
+
+async def _run_after_commit(queued: list[tuple[str, AfterCommit]]) -> None:
+    in_order: dict[str, list[AfterCommit]] = {}
+    for key, callback in queued:
+        in_order.setdefault(key, []).append(callback)
+
+    async def run_in_order(callbacks: list[AfterCommit]) -> None:
+        for callback in callbacks:
+            await callback()
+
+    await asyncio.gather(*(run_in_order(callbacks) for callbacks in in_order.values()))
 
 
 def _use_immediate_transactions(engine: AsyncEngine) -> None:
@@ -79,6 +98,14 @@ def _use_immediate_transactions(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_for(session: AsyncSession, model: Any) -> Any:
+    """`insert(model)` in the session's dialect, so callers can add ON CONFLICT clauses
+    (SQLite and PostgreSQL spell them the same way)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 class Database:
@@ -106,9 +133,9 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-            callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
-        for callback in callbacks:
-            await callback()
+            queued = session.info.pop("after_commit", [])
+        if queued:
+            await _run_after_commit(queued)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,20 +21,31 @@ from cards.service import member_by_card_key
 from cards.shortcodes import issue_card_token, short_code_for_token
 from cards.tokens import read_qr_token
 from core.clock import utcnow
-from core.db import Database
 from core.errors import TokenInvalid
 from core.i18n import t
 from core.settings import Settings
+from handlers.deps import DatabaseDep, SettingsDep
+from handlers.templating import templates
 from loyalty.balances import card_state
 
 _HERE = Path(__file__).parent
-_templates = Jinja2Templates(directory=_HERE / "templates")
-_templates.env.globals["t"] = t
 # Card keys are secrets.token_urlsafe output.
 _CARD_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Short, so a stamp added at the counter shows on a card image reopened a minute later.
 IMAGE_CACHE_CONTROL = "private, max-age=60"
 NO_STORE = {"Cache-Control": "no-store"}
+TOKEN_FIELDS = (
+    "token",
+    "short_code",
+    "expires_at",
+    "expires_in",
+    "ttl_seconds",
+    "qr_svg",
+    "stamps",
+    "stamps_required",
+    "progress_label",
+    "reward_label",
+)
 
 
 @lru_cache
@@ -44,27 +54,18 @@ def _inline_asset(name: str) -> Markup:
     return Markup((_HERE / "static" / name).read_text(encoding="utf-8"))
 
 
-def _db(request: Request) -> Database:
-    return request.app.state.db
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 def card_page_router() -> APIRouter:
     router = APIRouter(tags=["card"])
 
     @router.get("/c/{token}.png", include_in_schema=False)
-    async def card_image(token: str, request: Request) -> Response:
+    async def card_image(token: str, db: DatabaseDep, settings: SettingsDep) -> Response:
         """The drawn card for a QR token. An expired but authentic token still renders
         (the image in the chat history must not break); the counter refuses it."""
-        settings = _settings(request)
         try:
             claims = read_qr_token(settings.secret_key, token)
         except TokenInvalid:
             return Response(status_code=404)
-        async with _db(request).transaction() as session:
+        async with db.transaction() as session:
             member = await session.get(Member, claims.member_id)
             if member is None or member.deleted_at is not None:
                 return Response(status_code=404)
@@ -86,25 +87,27 @@ def card_page_router() -> APIRouter:
         return Response(png, media_type="image/png", headers={"Cache-Control": IMAGE_CACHE_CONTROL})
 
     @router.get("/card", include_in_schema=False)
-    async def liff_entry(request: Request) -> Response:
+    async def liff_entry(request: Request, settings: SettingsDep) -> Response:
         """LINE opens a LIFF URL's path as `?liff.state=/<card_key>` on the endpoint URL."""
         card_key = request.query_params.get("liff.state", "").split("?")[0].strip("/")
         if not _CARD_KEY.fullmatch(card_key):
-            return _not_found_page(request, _settings(request).default_locale)
+            return _not_found_page(request, settings.default_locale)
         return RedirectResponse(f"/card/{card_key}", status_code=302)
 
     @router.get("/card/{card_key}", response_class=HTMLResponse)
-    async def card_page(card_key: str, request: Request) -> Response:
+    async def card_page(
+        card_key: str, request: Request, db: DatabaseDep, settings: SettingsDep
+    ) -> Response:
         """The live card page: the card, a QR that refreshes before it expires, the short
         code, stamp progress."""
-        settings = _settings(request)
-        async with _db(request).transaction() as session:
+        async with db.transaction() as session:
             member = await member_by_card_key(session, card_key)
             if member is None:
                 return _not_found_page(request, settings.default_locale)
             live = await _live_card(session, member, settings, utcnow())
         brand = brand_rgb(settings.brand_color)
         context = {
+            "t": t,
             "found": True,
             "locale": member.locale,
             "brand_name": settings.brand_name,
@@ -122,30 +125,17 @@ def card_page_router() -> APIRouter:
             "offline_text": t("card.page.offline", member.locale),
             "expired_text": t("card.page.expired", member.locale),
         }
-        return _templates.TemplateResponse(request, "card_page.html", context, headers=NO_STORE)
+        return templates.TemplateResponse(request, "card_page.html", context, headers=NO_STORE)
 
     @router.get("/card/{card_key}/token")
-    async def card_token(card_key: str, request: Request) -> JSONResponse:
+    async def card_token(card_key: str, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
         """A fresh QR token for the card page, with its short code and the stamp count."""
-        settings = _settings(request)
-        async with _db(request).transaction() as session:
+        async with db.transaction() as session:
             member = await member_by_card_key(session, card_key)
             if member is None:
                 return JSONResponse({"error": {"code": "not_found"}}, status_code=404)
             live = await _live_card(session, member, settings, utcnow())
-        fields = (
-            "token",
-            "short_code",
-            "expires_at",
-            "expires_in",
-            "ttl_seconds",
-            "qr_svg",
-            "stamps",
-            "stamps_required",
-            "progress_label",
-            "reward_label",
-        )
-        return JSONResponse({name: live[name] for name in fields}, headers=NO_STORE)
+        return JSONResponse({name: live[name] for name in TOKEN_FIELDS}, headers=NO_STORE)
 
     return router
 
@@ -186,7 +176,7 @@ async def _live_card(
 
 
 def _not_found_page(request: Request, locale: str) -> Response:
-    context = {"found": False, "locale": locale, "css": _inline_asset("card_page.css")}
-    return _templates.TemplateResponse(
+    context = {"t": t, "found": False, "locale": locale, "css": _inline_asset("card_page.css")}
+    return templates.TemplateResponse(
         request, "card_page.html", context, status_code=404, headers=NO_STORE
     )

@@ -1,9 +1,11 @@
 """Process stored webhook events in the background, after the webhook has answered.
 
-Events are partitioned by user onto a fixed set of worker queues, so one person's
-events are handled in order (a follow before the "card" sent right after it) while
-different people are served in parallel. Each event gets its own transaction; what
-it sends goes out after that transaction commits (core.db.after_commit).
+Events are partitioned by user onto a few worker queues, so one person's events are
+handled in order (a follow before the "card" sent right after it) while different people
+are served in parallel. A worker takes what has queued up (up to `max_batch` events) and
+handles it in one transaction with one COMMIT; replies go out after it, concurrently
+across people. If any event of a batch fails, the batch is rolled back and its events
+are handled one by one, so one bad event never takes others down with it.
 """
 
 import asyncio
@@ -26,10 +28,14 @@ Reparser = Callable[[str, dict, str], InboundEvent | None]
 
 
 class EventProcessor:
-    def __init__(self, db: Database, handle: EventHandler, *, workers: int = 32) -> None:
+    def __init__(self, db: Database, handle: EventHandler, *, partitions: int = 8,
+                 max_batch: int = 64) -> None:
         self._db = db
         self._handle = handle
-        self._queues: list[asyncio.Queue[StoredEvent]] = [asyncio.Queue() for _ in range(workers)]
+        self._max_batch = max_batch
+        self._queues: list[asyncio.Queue[StoredEvent]] = [
+            asyncio.Queue() for _ in range(partitions)
+        ]
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, reparse: Reparser) -> None:
@@ -54,21 +60,29 @@ class EventProcessor:
 
     async def _work(self, queue: asyncio.Queue[StoredEvent]) -> None:
         while True:
-            stored = await queue.get()
+            batch = [await queue.get()]
+            while len(batch) < self._max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
             try:
-                await self._process(stored)
+                await self._process(batch)
             finally:
-                queue.task_done()
+                for _ in batch:
+                    queue.task_done()
 
-    async def _process(self, stored: StoredEvent) -> None:
+    async def _process(self, batch: list[StoredEvent]) -> None:
         try:
             async with self._db.transaction() as session:
-                await self._handle(session, stored.event)
-                await mark_processed(session, stored.row_id)
-        except Exception as exc:  # one bad event must not stop the worker
-            log.exception("webhook event %s failed", stored.row_id)
+                for stored in batch:
+                    await self._handle(session, stored.event)
+                await mark_processed(session, [stored.row_id for stored in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                for stored in batch:
+                    await self._process([stored])
+                return
+            log.exception("webhook event %s failed", batch[0].row_id)
             async with self._db.transaction() as session:
-                await mark_processed(session, stored.row_id, error=repr(exc))
+                await mark_processed(session, [batch[0].row_id], error=repr(exc))
 
     async def _recover(self, reparse: Reparser) -> None:
         """Queue events stored before a crash or restart but never processed."""

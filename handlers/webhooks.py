@@ -14,8 +14,7 @@ from bot.messenger.signature import verify_signature as verify_messenger_signatu
 from bot.messenger.verification import check_subscription
 from bot.types import InboundEvent
 from core.errors import AppError, Forbidden, Unauthorized
-from handlers.deps import DatabaseDep, SettingsDep
-from handlers.inbox import store_new_events
+from handlers.deps import SettingsDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -54,10 +53,10 @@ def decode_json_object(body: bytes, list_field: str) -> dict[str, Any]:
     return data
 
 
-async def accept(request: Request, db: DatabaseDep, events: list[InboundEvent],
-                 envelopes: list[dict]) -> None:
-    async with db.transaction() as session:
-        stored = await store_new_events(session, events, envelopes)
+async def accept(request: Request, events: list[InboundEvent], envelopes: list[dict]) -> None:
+    """Store the events durably (shared commit with concurrent requests), then queue the
+    new ones for processing."""
+    stored = await request.app.state.inbox.store(events, envelopes)
     request.app.state.processor.submit(stored)
 
 
@@ -71,7 +70,7 @@ def messenger_envelope(entry_meta: dict[str, Any], event: InboundEvent) -> dict:
 
 
 @router.post("/line", summary="LINE Messaging API webhook")
-async def line_webhook(request: Request, settings: SettingsDep, db: DatabaseDep) -> dict:
+async def line_webhook(request: Request, settings: SettingsDep) -> dict:
     """Verifies X-Line-Signature over the raw bytes, stores each event once, answers 200
     before any event is processed."""
     body = await read_body(request, settings.webhook_max_body_bytes)
@@ -80,7 +79,7 @@ async def line_webhook(request: Request, settings: SettingsDep, db: DatabaseDep)
         raise Unauthorized("invalid X-Line-Signature", code="invalid_signature")
     data = decode_json_object(body, "events")
     events = line_parser.parse_events(data)
-    await accept(request, db, events, [line_envelope(data, e) for e in events])
+    await accept(request, events, [line_envelope(data, e) for e in events])
     return {"ok": True}
 
 
@@ -94,7 +93,7 @@ async def messenger_verify(request: Request, settings: SettingsDep) -> str:
 
 
 @router.post("/messenger", summary="Messenger Platform webhook")
-async def messenger_webhook(request: Request, settings: SettingsDep, db: DatabaseDep) -> dict:
+async def messenger_webhook(request: Request, settings: SettingsDep) -> dict:
     """Verifies X-Hub-Signature-256 over the raw bytes, stores each event once, answers 200
     before any event is processed."""
     body = await read_body(request, settings.webhook_max_body_bytes)
@@ -110,7 +109,7 @@ async def messenger_webhook(request: Request, settings: SettingsDep, db: Databas
         for event in messenger_parser.parse_events(single_entry):
             events.append(event)
             envelopes.append(messenger_envelope(meta, event))
-    await accept(request, db, events, envelopes)
+    await accept(request, events, envelopes)
     return {"ok": True}
 
 

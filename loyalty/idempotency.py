@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cards.sql import insert_for
 from core.clock import utcnow
+from core.db import insert_for
 from core.errors import AppError
 from loyalty.errors import IdempotencyMismatch
 from loyalty.models import IdempotencyRecord

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cards.models import Member
-from cards.sql import insert_for
+from core.db import insert_for
 from loyalty.errors import NotFound
 from loyalty.models import Balance, LedgerEntry, Program
 
@@ -63,7 +63,7 @@ async def append_entry(
         **fields,
     )
     session.add(entry)
-    balance.stamps += stamps
+    balance.stamps += stamps if kind != "expiry" else 0
     balance.updated_at = now
     await session.flush()
     return entry

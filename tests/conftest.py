@@ -1,11 +1,11 @@
 """Fixtures shared by the whole suite. Database tests take `db`, which runs each test
 once on SQLite and once on PostgreSQL."""
 
+import asyncio
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
-import asyncio
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 

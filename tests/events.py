@@ -40,8 +40,8 @@ def line_body(*events: dict[str, Any]) -> dict[str, Any]:
 
 
 def messenger_body(*messaging: dict[str, Any]) -> dict[str, Any]:
-    return {"object": "page",
-            "entry": [{"id": "PAGE", "time": int(time.time() * 1000), "messaging": list(messaging)}]}
+    entry = {"id": "PAGE", "time": int(time.time() * 1000), "messaging": list(messaging)}
+    return {"object": "page", "entry": [entry]}
 
 
 def messenger_text(psid: str, text: str, quick_reply: str | None = None) -> dict[str, Any]:

@@ -1,12 +1,18 @@
-"""The member card as a chat message, and the stamp progress in words."""
+"""The member card as a chat message, and the stamp progress in words. Used by the
+conversation and by the counter (a fresh card after an expired QR)."""
 
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.types import Button, Card, Platform
+from cards.models import Member
 from cards.shortcodes import issue_card_token
 from cards.urls import card_image_url, card_page_url
-from loyalty.balances import CardState, card_state
-
-from bot.types import Button, Card
+from core.i18n import t
+from core.settings import Settings
 from handlers.conversation import routing
-from handlers.conversation.turn import Turn
+from loyalty.balances import CardState, card_state
 
 
 def stamp_row(stamps: int, required: int) -> str:
@@ -14,48 +20,45 @@ def stamp_row(stamps: int, required: int) -> str:
     return "●" * filled + "○" * (required - filled)
 
 
-def progress_text(turn: Turn, state: CardState) -> str:
+def progress_text(state: CardState, locale: str) -> str:
     if state.rewards_available:
-        return turn.text(
-            "chat.progress.reward_ready", count=len(state.rewards_available),
-            reward=state.rewards_available[0].name,
-        )
-    return turn.text(
-        "chat.progress", stamps=state.stamps, required=state.stamps_required,
-        remaining=max(state.stamps_required - state.stamps, 0), reward=state.reward_name,
-    )
+        return t("chat.progress.reward_ready", locale, count=len(state.rewards_available),
+                 reward=state.rewards_available[0].name)
+    return t("chat.progress", locale, stamps=state.stamps, required=state.stamps_required,
+             remaining=max(state.stamps_required - state.stamps, 0), reward=state.reward_name)
 
 
-def live_card_url(turn: Turn) -> str:
+def live_card_url(settings: Settings, member: Member, platform: Platform) -> str:
     # Inside LINE the card opens as a LIFF page when a LIFF app is configured.
-    liff_id = turn.settings.line_liff_id if turn.event.platform == "line" else ""
-    return card_page_url(turn.settings.public_base_url, turn.member.card_key, liff_id)
+    liff_id = settings.line_liff_id if platform == "line" else ""
+    return card_page_url(settings.public_base_url, member.card_key, liff_id)
 
 
-async def build_card(turn: Turn) -> Card:
-    settings, member = turn.settings, turn.member
+async def build_card(session: AsyncSession, *, settings: Settings, member: Member,
+                     platform: Platform, now: datetime) -> Card:
+    """A card message with a freshly issued QR token and short code."""
     issued = await issue_card_token(
-        turn.session, member_id=member.id, secret_key=settings.secret_key, now=turn.now,
+        session, member_id=member.id, secret_key=settings.secret_key, now=now,
         ttl_seconds=settings.card_image_token_ttl_seconds,
     )
-    state = await card_state(turn.session, member_id=member.id, locale=member.locale)
+    state = await card_state(session, member_id=member.id, locale=member.locale)
+    locale, brand = member.locale, settings.brand_name
+    name = member.display_name or t("chat.friend", locale)
     return Card(
-        alt_text=turn.text("chat.card.alt", stamps=state.stamps, required=state.stamps_required),
-        title=turn.text("chat.card.title", name=member.display_name or turn.text("chat.friend")),
+        alt_text=t("chat.card.alt", locale, brand=brand, stamps=state.stamps,
+                   required=state.stamps_required),
+        title=t("chat.card.title", locale, brand=brand, name=name),
         image_url=card_image_url(settings.public_base_url, issued.token),
-        progress_text=progress_text(turn, state),
+        progress_text=progress_text(state, locale),
         stamps=state.stamps,
         stamps_required=state.stamps_required,
         short_code=issued.short_code,
-        short_code_label=turn.text("chat.card.short_code"),
+        short_code_label=t("chat.card.short_code", locale),
         tier=state.tier,
         buttons=(
-            Button(turn.text("chat.button.live_card"), url=live_card_url(turn)),
-            Button(turn.text("chat.button.rewards"), payload=routing.REWARDS),
-            Button(turn.text("chat.button.invite"), payload=routing.INVITE),
+            Button(t("chat.button.live_card", locale), url=live_card_url(settings, member,
+                                                                         platform)),
+            Button(t("chat.button.rewards", locale), payload=routing.REWARDS),
+            Button(t("chat.button.invite", locale), payload=routing.INVITE),
         ),
     )
-
-
-async def current_state(turn: Turn) -> CardState:
-    return await card_state(turn.session, member_id=turn.member.id, locale=turn.member.locale)

@@ -85,4 +85,5 @@ class Conversation:
             return
         sender = self.senders[event.platform]
         batch = tuple(messages[:MAX_MESSAGES_PER_REPLY])
-        after_commit(session, partial(sender.reply, event.reply_token, event.user_id or "", batch))
+        after_commit(session, partial(sender.reply, event.reply_token, event.user_id or "", batch),
+                     order_key=f"{event.platform}:{event.user_id}")

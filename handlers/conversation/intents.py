@@ -2,14 +2,24 @@
 
 from collections.abc import Awaitable, Callable
 
-from bot.types import Button, Choice, Text
+from bot.types import Button, Card, Choice, Text
 from cards import service as members
 from core.errors import AppError
-from handlers.conversation import routing
-from handlers.conversation.card_message import build_card, current_state, stamp_row
+from handlers.conversation import card_message, routing
+from handlers.conversation.card_message import stamp_row
 from handlers.conversation.turn import Turn
+from loyalty.balances import CardState, card_state
 
 IntentHandler = Callable[[Turn, str | None], Awaitable[None]]
+
+
+async def build_card(turn: Turn) -> Card:
+    return await card_message.build_card(turn.session, settings=turn.settings, member=turn.member,
+                                         platform=turn.event.platform, now=turn.now)
+
+
+async def current_state(turn: Turn) -> CardState:
+    return await card_state(turn.session, member_id=turn.member.id, locale=turn.member.locale)
 
 
 def consent_question(turn: Turn, text_key: str) -> Text:
@@ -147,7 +157,7 @@ async def link_redeem(turn: Turn, code: str | None) -> None:
 
 async def referral(turn: Turn, code: str | None) -> None:
     applied = await members.apply_referral(turn.session, member=turn.member, code=code or "",
-                                           now=turn.now)
+                                           secret_key=turn.settings.secret_key)
     key = "chat.referral.applied" if applied else "chat.referral.refused"
     turn.say(Text(turn.text(key)), await build_card(turn))
 

@@ -1,10 +1,8 @@
 import json
 import re
-import types
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -17,18 +15,21 @@ from cards.tokens import issue_qr_token, verify_qr_token
 from core.clock import utcnow
 from core.db import Database
 from core.settings import Settings
+from handlers.card_page import card_page_router
+from loyalty.balances import CardState, card_state
+from loyalty.staff import create_staff
+from loyalty.stores import create_store
+from loyalty.visits import record_visit
 from tests.cards.decoding import decode_qr, qr_width_px
 from tests.cards.members import join
 
 
 @pytest.fixture
-async def client(
-    db: Database, settings: Settings, card_page: types.ModuleType
-) -> AsyncIterator[httpx.AsyncClient]:
+async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     app.state.db = db
     app.state.settings = settings
-    app.include_router(card_page.card_page_router())
+    app.include_router(card_page_router())
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -40,9 +41,9 @@ def _first_group(pattern: str, text: str) -> str:
     return match.group(1)
 
 
-async def _expected_state(db: Database, card_page: types.ModuleType, member: Member) -> Any:
+async def _expected_state(db: Database, member: Member) -> CardState:
     async with db.transaction() as session:
-        return await card_page.card_state(session, member_id=member.id, locale=member.locale)
+        return await card_state(session, member_id=member.id, locale=member.locale)
 
 
 async def test_the_card_image_carries_a_qr_the_counter_accepts(
@@ -90,10 +91,10 @@ async def test_a_forged_or_unknown_card_image_is_not_found(
 
 
 async def test_the_card_page_shows_a_live_qr_in_the_members_language(
-    db: Database, settings: Settings, client: httpx.AsyncClient, card_page: types.ModuleType
+    db: Database, settings: Settings, client: httpx.AsyncClient
 ) -> None:
     member = (await join(db, settings, name="王小明")).member
-    state = await _expected_state(db, card_page, member)
+    state = await _expected_state(db, member)
 
     response = await client.get(f"/card/{member.card_key}")
 
@@ -124,10 +125,10 @@ async def test_the_card_page_speaks_english_to_an_english_member(
 
 
 async def test_the_token_endpoint_gives_a_fresh_token_for_the_page(
-    db: Database, settings: Settings, client: httpx.AsyncClient, card_page: types.ModuleType
+    db: Database, settings: Settings, client: httpx.AsyncClient
 ) -> None:
     member = (await join(db, settings)).member
-    state = await _expected_state(db, card_page, member)
+    state = await _expected_state(db, member)
 
     first = (await client.get(f"/card/{member.card_key}/token")).json()
     second = (await client.get(f"/card/{member.card_key}/token")).json()
@@ -172,3 +173,39 @@ async def test_the_liff_entry_forwards_to_the_card_page(
     assert forwarded.status_code == 302
     assert forwarded.headers["location"] == f"/card/{member.card_key}"
     assert refused.status_code == 404
+
+
+async def test_a_stamp_from_the_counter_shows_on_the_card_page_and_image(
+    db: Database, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    member = (await join(db, settings)).member
+    now = utcnow()
+    issued = issue_qr_token(settings.secret_key, member_id=member.id, now=now, ttl_seconds=300)
+    async with db.transaction() as session:
+        store = await create_store(session, name="Daan")
+        staff = await create_staff(
+            session,
+            username="barista",
+            password="correct horse",
+            role="staff",
+            store_ids=[store.id],
+        )
+        claims = verify_qr_token(settings.secret_key, issued.token, now=now)
+        await record_visit(
+            session,
+            member_id=claims.member_id,
+            store_id=store.id,
+            staff_id=staff.id,
+            token_nonce=claims.nonce,
+            now=now,
+        )
+    state = await _expected_state(db, member)
+
+    page = (await client.get(f"/card/{member.card_key}")).text
+    fresh = (await client.get(f"/card/{member.card_key}/token")).json()
+    image = await client.get(f"/c/{issued.token}.png")
+
+    assert state.stamps == 1
+    assert page.count('<li class="stamp filled') == 1
+    assert fresh["stamps"] == 1
+    assert [result.text for result in decode_qr(image.content)] == [issued.token]

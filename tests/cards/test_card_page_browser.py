@@ -2,7 +2,6 @@
 screen while the phone is offline, until the token's lifetime is over."""
 
 import shutil
-import types
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ from playwright.async_api import Route, async_playwright
 from core.db import Database
 from core.i18n import t
 from core.settings import Settings
+from handlers.card_page import card_page_router
 from tests.cards.members import join
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,12 +31,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 async def test_the_live_card_refreshes_and_keeps_working_offline(
-    db: Database, settings: Settings, card_page: types.ModuleType, artifacts_dir: Path
+    db: Database, settings: Settings, artifacts_dir: Path
 ) -> None:
     app = FastAPI()
     app.state.db = db
     app.state.settings = settings.model_copy(update={"qr_token_ttl_seconds": TTL_SECONDS})
-    app.include_router(card_page.card_page_router())
+    app.include_router(card_page_router())
     member = (await join(db, settings)).member
     network = {"online": True}
 

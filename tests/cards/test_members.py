@@ -307,3 +307,20 @@ async def test_a_rejoined_person_cannot_claim_a_referral_later(
 
     assert applied is False
     assert (await reload(db, back.member.id)).referred_by_member_id is None
+
+
+async def test_a_rejoined_member_gets_no_referrer_on_a_later_follow_either(
+    db: Database, settings: Settings
+) -> None:
+    referrer = await join(db, settings, user_id="U-ref")
+    first = await join(db, settings)
+    async with db.transaction() as session:
+        member = await session.get(Member, first.member.id)
+        assert member is not None
+        await erase_member(session, member=member, secret_key=settings.secret_key, now=NOW)
+    await join(db, settings)
+
+    again = await join(db, settings, referral_code=referrer.member.referral_code)
+
+    assert again.created is False
+    assert again.member.referred_by_member_id is None

@@ -142,7 +142,8 @@ async def test_messenger_get_started_with_a_referral_joins_as_the_referred_frien
     async with running_app(settings, senders=senders) as harness:
         await say_line(harness, line_event("follow", "U-amy"))
         referrer = await member_of(harness, "line", "U-amy")
-        body = messenger_body(messenger_postback("P-new", "GET_STARTED", ref=referrer.referral_code))
+        get_started = messenger_postback("P-new", "GET_STARTED", ref=referrer.referral_code)
+        body = messenger_body(get_started)
         assert (await harness.post_messenger(body)).status_code == 200
         await harness.drain()
         friend = await member_of(harness, "messenger", "P-new")

@@ -56,9 +56,7 @@ async def cached_and_ledger_stamps(db: Database, member_id: int) -> tuple[int, i
     """The cached balance and the ledger's sum, which must always be equal."""
     async with db.transaction() as session:
         balance = await session.get(Balance, member_id)
-        return (balance.stamps if balance else 0), await ledger_stamps(
-            session, member_id=member_id
-        )
+        return (balance.stamps if balance else 0), await ledger_stamps(session, member_id=member_id)
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,18 @@
-from datetime import timedelta
-
 import pytest
 
 from core.db import Database
 from loyalty.balances import card_state
 from loyalty.errors import Cooldown, Forbidden, TokenUsed
+from loyalty.pos_keys import issue_pos_key, revoke_pos_key
 from loyalty.programs import set_program
-from loyalty.visits import record_visit
-from tests.loyalty.factories import T0, Shop, add_member, cached_and_ledger_stamps, open_shop
-
-HOUR = timedelta(hours=1)
-
-
-async def visit(db: Database, shop: Shop, at, **kw):  # type: ignore[no-untyped-def]
-    kw.setdefault("member_id", shop.member_id)
-    kw.setdefault("store_id", shop.store_id)
-    kw.setdefault("staff_id", shop.staff_id)
-    async with db.transaction() as session:
-        return await record_visit(session, now=at, **kw)
+from tests.loyalty.counter import HOUR, visit
+from tests.loyalty.factories import (
+    T0,
+    add_staff,
+    add_store,
+    cached_and_ledger_stamps,
+    open_shop,
+)
 
 
 async def test_a_visit_adds_one_stamp_and_shows_on_the_card(db: Database) -> None:
@@ -60,8 +55,6 @@ async def test_a_second_visit_at_the_same_store_within_the_cooldown_is_refused(
 async def test_the_cooldown_is_per_store(db: Database) -> None:
     shop = await open_shop(db)
     async with db.transaction() as session:
-        from tests.loyalty.factories import add_store
-
         other = await add_store(session, name="Xinyi")
     await visit(db, shop, T0)
     second = await visit(db, shop, T0 + HOUR, store_id=other.id, staff_id=None)
@@ -118,16 +111,12 @@ async def test_staff_of_another_store_cannot_stamp_here(db: Database) -> None:
 async def test_a_marketer_cannot_stamp(db: Database) -> None:
     shop = await open_shop(db)
     async with db.transaction() as session:
-        from tests.loyalty.factories import add_staff
-
         marketer = await add_staff(session, store_ids=[shop.store_id], role="marketer")
     with pytest.raises(Forbidden):
         await visit(db, shop, T0, staff_id=marketer.id)
 
 
 async def test_a_revoked_pos_key_cannot_stamp(db: Database) -> None:
-    from loyalty.pos_keys import issue_pos_key, revoke_pos_key
-
     shop = await open_shop(db)
     async with db.transaction() as session:
         key, _ = await issue_pos_key(session, store_id=shop.store_id)
@@ -136,9 +125,3 @@ async def test_a_revoked_pos_key_cannot_stamp(db: Database) -> None:
         await revoke_pos_key(session, pos_key_id=key.id)
     with pytest.raises(Forbidden):
         await visit(db, shop, T0 + 5 * HOUR, staff_id=None, pos_key_id=key.id)
-
-
-async def test_a_new_member_from_the_factory_has_an_empty_card(db: Database) -> None:
-    async with db.transaction() as session:
-        member = await add_member(session)
-    assert await cached_and_ledger_stamps(db, member.id) == (0, 0)

@@ -1,0 +1,183 @@
+"""bench/webhook: LINE events per second fully processed through POST /webhooks/line.
+
+For each database, starts the standalone sandbox and Punchline (uvicorn, one worker) as
+real processes, registers N simulated LINE users and pre-issues their reply tokens, then
+sends N signed single-event webhooks at a fixed concurrency, first `follow` (join: a
+profile lookup, the member, the card, three reply messages), then the text "card" (the
+card with a fresh QR token and short code). An event counts as fully processed when the
+sandbox has recorded its reply. Figures: events/s (first request sent to last reply
+recorded) and the webhook's own p50/p99 response time.
+
+    python -m bench.webhook --events 2000 --concurrency 32 --db postgresql --db sqlite
+"""
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+import aiohttp
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench import servers
+from core.settings import Settings
+
+console = Console()
+LINE_SECRET = Settings.model_fields["line_channel_secret"].default
+
+
+@dataclass
+class PhaseResult:
+    phase: str
+    database: str
+    events: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def line_body(kind: str, user_id: str, reply_token: str) -> bytes:
+    event = {
+        "type": kind, "mode": "active", "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": user_id}, "replyToken": reply_token,
+        "webhookEventId": uuid.uuid4().hex.upper()[:26],
+        "deliveryContext": {"isRedelivery": False},
+    }
+    if kind == "message":
+        event["message"] = {"type": "text", "id": uuid.uuid4().hex[:18],
+                            "quoteToken": uuid.uuid4().hex, "text": "card"}
+    return json.dumps({"destination": "Ubench", "events": [event]}).encode()
+
+
+def signature(body: bytes) -> str:
+    return base64.b64encode(hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+
+
+async def prepare_users(http: aiohttp.ClientSession, sandbox: str, count: int) -> list[str]:
+    users = []
+    for index in range(count):
+        async with http.post(f"{sandbox}/control/users", json={
+            "platform": "line", "user_id": f"Ubench{index:06d}",
+            "display_name": f"Bench {index}", "language": "zh-TW",
+        }) as response:
+            users.append((await response.json())["user_id"])
+    return users
+
+
+async def reply_tokens(http: aiohttp.ClientSession, sandbox: str, users: list[str]) -> list[str]:
+    tokens = []
+    for user_id in users:
+        async with http.post(f"{sandbox}/control/reply-tokens", json={"user_id": user_id}) as r:
+            tokens.append((await r.json())["replyToken"])
+    return tokens
+
+
+async def recorded_messages(http: aiohttp.ClientSession, sandbox: str, after_id: int) -> int:
+    async with http.get(f"{sandbox}/control/messages", params={"after_id": after_id}) as r:
+        messages = (await r.json())["messages"]
+    return messages[-1]["id"] if messages else after_id
+
+
+async def run_phase(http: aiohttp.ClientSession, *, punchline: str, sandbox: str,
+                    database: str, phase: str, kind: str, users: list[str],
+                    messages_per_event: int, concurrency: int) -> PhaseResult:
+    tokens = await reply_tokens(http, sandbox, users)
+    bodies = [line_body(kind, user, token) for user, token in zip(users, tokens, strict=True)]
+    start_cursor = await recorded_messages(http, sandbox, 0)
+    expected = start_cursor + messages_per_event * len(bodies)
+    latencies: list[float] = []
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+
+    async def counter() -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            sent = time.perf_counter()
+            async with http.post(f"{punchline}/webhooks/line", data=body, headers={
+                "X-Line-Signature": signature(body), "Content-Type": "application/json",
+            }) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"webhook answered {response.status}")
+            latencies.append((time.perf_counter() - sent) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(counter() for _ in range(concurrency)))
+    cursor, deadline = start_cursor, time.monotonic() + 120
+    while cursor < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        cursor = await recorded_messages(http, sandbox, cursor)
+    if cursor < expected:
+        raise RuntimeError(f"{phase}: only {cursor - start_cursor} of "
+                           f"{expected - start_cursor} reply messages arrived")
+    return PhaseResult(phase, database, len(bodies), time.perf_counter() - started, latencies)
+
+
+async def drive(database: str, *, punchline: str, sandbox: str, events: int,
+                concurrency: int) -> list[PhaseResult]:
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        users = await prepare_users(http, sandbox, events)
+        results = []
+        for phase, kind, per_event in (("follow", "follow", 3), ("card", "message", 1)):
+            results.append(await run_phase(
+                http, punchline=punchline, sandbox=sandbox, database=database,
+                phase=phase, kind=kind, users=users, messages_per_event=per_event,
+                concurrency=concurrency))
+        return results
+
+
+def bench_database(database: str, *, events: int, concurrency: int) -> list[PhaseResult]:
+    with servers.database(database) as url, servers.sandbox() as sandbox, \
+            servers.punchline(url, sandbox) as punchline:
+        return asyncio.run(drive(database, punchline=punchline, sandbox=sandbox, events=events,
+                                 concurrency=concurrency))
+
+
+def report(results: list[PhaseResult], concurrency: int) -> None:
+    table = Table(title=f"bench/webhook: one worker, {concurrency} concurrent senders")
+    for column in ("database", "event", "events", "events/s", "webhook p50 ms",
+                   "webhook p99 ms", "mean ms"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(r.database, r.phase, str(r.events), f"{r.events_per_second:.0f}",
+                      f"{r.percentile(0.50):.1f}", f"{r.percentile(0.99):.1f}",
+                      f"{statistics.fmean(r.latencies_ms):.1f}")
+    console.print(table)
+
+
+def main(
+    events: Annotated[int, typer.Option(help="Events per phase (one per user).")] = 2000,
+    concurrency: Annotated[int, typer.Option(help="Concurrent webhook senders.")] = 32,
+    db: Annotated[list[str], typer.Option(help="sqlite and/or postgresql.")] = None,  # type: ignore[assignment]
+) -> None:
+    results = []
+    with Progress(console=console, transient=True) as progress:
+        chosen = db or ["postgresql", "sqlite"]
+        task = progress.add_task("benchmarking", total=len(chosen))
+        for database in chosen:
+            progress.update(task, description=f"{database}: {events} follows, {events} cards")
+            results += bench_database(database, events=events, concurrency=concurrency)
+            progress.advance(task)
+    report(results, concurrency)
+
+
+if __name__ == "__main__":
+    typer.run(main)

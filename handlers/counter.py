@@ -1,0 +1,370 @@
+"""The counter: what the staff page and the POS API share. It identifies a member from a
+scanned QR token, a typed short code or an id, then stamps, redeems or voids through the
+loyalty engine, answers in the staff's language and tells the member in theirs.
+
+An expired but authentic QR (an old card image from the chat) still names its member:
+the counter refuses it and the member gets a fresh card at once. That push runs in its
+own transaction, because the refusal rolls back the request's."""
+
+from collections import Counter as Tally
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.sender import Sender
+from cards.models import Member, MemberIdentity
+from cards.shortcodes import resolve_short_code
+from cards.tokens import verify_qr_token
+from core.errors import AppError, TokenExpired, TokenInvalid
+from core.i18n import t
+from core.settings import Settings
+from handlers.notify import Notifier
+from loyalty.balances import RewardView
+from loyalty.models import LedgerEntry, Program, Reward, Store
+from loyalty.programs import reward_name
+from loyalty.rewards import redeem_reward
+from loyalty.summary import MemberSummary, member_summary
+from loyalty.visits import VisitResult, record_visit
+from loyalty.voids import void_entry
+
+# The entries a counter makes by hand, listed in its history (and undone from there).
+COUNTER_ACTIONS = ("stamp", "reward_redeemed")
+
+
+class InvalidRequest(AppError):
+    status_code = 422
+    code = "invalid_request"
+
+
+@dataclass(frozen=True, slots=True)
+class CounterActor:
+    store_id: int
+    staff_id: int | None = None
+    pos_key_id: int | None = None
+    locale: str = "zh-TW"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCard:
+    """What the counter shows about a member."""
+
+    member_id: int
+    display_name: str | None
+    stamps: int
+    stamps_required: int
+    rewards: list[RewardView]
+    tier: str | None  # the tier's name in the staff's language
+    last_visit_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterOutcome:
+    kind: str  # "visit" | "redemption" | "void"
+    member: MemberCard  # state after the action
+    entry_id: int | None  # the ledger entry written (void: the reversal entry)
+    rewards_issued: list[RewardView]
+    message: str  # the result line for the staff, in the actor's language
+
+
+@dataclass(frozen=True, slots=True)
+class RecentAction:
+    entry_id: int
+    kind: str  # "stamp" | "reward_redeemed"
+    display_name: str | None
+    stamps: int  # the entry's stamp delta
+    created_at: datetime
+    voided: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Identified:
+    member_id: int
+    token_nonce: str | None  # set when a QR token (scanned or by short code) named them
+
+
+class Counter:
+    def __init__(self, *, settings: Settings, senders: Mapping[str, Sender]) -> None:
+        self.settings = settings
+        self.notifier = Notifier(settings=settings, senders=senders)
+
+    async def lookup(
+        self,
+        session: AsyncSession,
+        *,
+        actor: CounterActor,
+        token: str | None = None,
+        short_code: str | None = None,
+        member_id: int | None = None,
+        now: datetime,
+    ) -> MemberCard:
+        """The member a token, short code or id names, without consuming the token.
+        Refusals: token_invalid, token_expired (a fresh card goes to the member when the
+        token was authentic), not_found."""
+        found = await self._identify(
+            session, actor, token=token, short_code=short_code, member_id=member_id, now=now
+        )
+        return await self._card(session, found.member_id, actor.locale, now)
+
+    async def add_visit(
+        self,
+        session: AsyncSession,
+        *,
+        actor: CounterActor,
+        token: str | None = None,
+        short_code: str | None = None,
+        amount: int | None = None,
+        now: datetime,
+    ) -> CounterOutcome:
+        """Stamps the visit of the member the QR names (`amount` in minor units, optional).
+        Refusals: token_invalid, token_expired, token_used, cooldown, forbidden."""
+        if amount is not None and amount < 0:
+            raise InvalidRequest(t("counter.error.invalid_request", actor.locale))
+        found = await self._identify(session, actor, token=token, short_code=short_code, now=now)
+        visit = await record_visit(
+            session,
+            member_id=found.member_id,
+            store_id=actor.store_id,
+            staff_id=actor.staff_id,
+            pos_key_id=actor.pos_key_id,
+            token_nonce=found.token_nonce,
+            amount=amount,
+            now=now,
+            locale=actor.locale,
+        )
+        summary = await member_summary(
+            session, member_id=found.member_id, locale=actor.locale, now=now
+        )
+        await self._notify_visit(session, visit, now)
+        return CounterOutcome(
+            kind="visit",
+            member=_card_of(summary),
+            entry_id=visit.entry_id,
+            rewards_issued=visit.rewards_issued,
+            message=_visit_message(visit, summary, actor.locale),
+        )
+
+    async def redeem(
+        self,
+        session: AsyncSession,
+        *,
+        actor: CounterActor,
+        reward_id: int,
+        token: str | None = None,
+        short_code: str | None = None,
+        member_id: int | None = None,
+        now: datetime,
+    ) -> CounterOutcome:
+        """Redeems one of the member's rewards at the actor's store; of simultaneous
+        redemptions of one reward exactly one succeeds. Refusals: token_invalid,
+        token_expired, no_reward, already_redeemed, reward_expired, forbidden."""
+        found = await self._identify(
+            session, actor, token=token, short_code=short_code, member_id=member_id, now=now
+        )
+        redeemed = await redeem_reward(
+            session,
+            reward_id=reward_id,
+            member_id=found.member_id,
+            store_id=actor.store_id,
+            staff_id=actor.staff_id,
+            pos_key_id=actor.pos_key_id,
+            now=now,
+            locale=actor.locale,
+        )
+        card = await self._card(session, found.member_id, actor.locale, now)
+        await self._notify_redemption(session, found.member_id, reward_id, actor.store_id, now)
+        return CounterOutcome(
+            kind="redemption",
+            member=card,
+            entry_id=redeemed.entry_id,
+            rewards_issued=[],
+            message=t("counter.result.redemption", actor.locale, reward=redeemed.reward.name),
+        )
+
+    async def void(
+        self,
+        session: AsyncSession,
+        *,
+        actor: CounterActor,
+        entry_id: int,
+        reason: str | None = None,
+        now: datetime,
+    ) -> CounterOutcome:
+        """Reverses a ledger entry (and whatever it caused). Refusals: not_found,
+        forbidden, already_voided, not_voidable, reward_already_redeemed,
+        stamps_already_used."""
+        voided = await void_entry(
+            session,
+            entry_id=entry_id,
+            staff_id=actor.staff_id,
+            pos_key_id=actor.pos_key_id,
+            now=now,
+            reason=reason or "",
+            locale=actor.locale,
+        )
+        entry = await session.get(LedgerEntry, entry_id)
+        assert entry is not None  # void_entry refused not_found otherwise
+        card = await self._card(session, entry.member_id, actor.locale, now)
+        return CounterOutcome(
+            kind="void",
+            member=card,
+            entry_id=voided.void_entry_ids[-1],
+            rewards_issued=[],
+            message=_void_message(entry, actor.locale),
+        )
+
+    async def recent_actions(
+        self, session: AsyncSession, *, store_id: int, limit: int = 10
+    ) -> list[RecentAction]:
+        """The store's latest stamps and redemptions, newest first, each marked if voided."""
+        void = aliased(LedgerEntry)
+        is_voided = exists().where(void.reverses_entry_id == LedgerEntry.id)
+        rows = await session.execute(
+            select(
+                LedgerEntry.id,
+                LedgerEntry.kind,
+                Member.display_name,
+                LedgerEntry.stamps,
+                LedgerEntry.created_at,
+                is_voided.label("voided"),
+            )
+            .join(Member, Member.id == LedgerEntry.member_id)
+            .where(LedgerEntry.store_id == store_id, LedgerEntry.kind.in_(COUNTER_ACTIONS))
+            .order_by(LedgerEntry.id.desc())
+            .limit(limit)
+        )
+        return [RecentAction(*row) for row in rows.all()]
+
+    async def _identify(
+        self,
+        session: AsyncSession,
+        actor: CounterActor,
+        *,
+        token: str | None,
+        short_code: str | None,
+        member_id: int | None = None,
+        now: datetime,
+    ) -> _Identified:
+        given = [value for value in (token, short_code, member_id) if value is not None]
+        if len(given) != 1:
+            raise InvalidRequest(t("counter.error.identify_one", actor.locale))
+        if member_id is not None:
+            return _Identified(member_id, None)
+        try:
+            if short_code is not None:
+                token = await resolve_short_code(session, code=short_code, now=now)
+            assert token is not None
+            claims = verify_qr_token(self.settings.secret_key, token, now=now)
+        except TokenInvalid:
+            raise TokenInvalid(t("counter.error.token_invalid", actor.locale)) from None
+        except TokenExpired as expired:
+            raise await self._expired(session, expired.member_id, actor, now) from None
+        return _Identified(claims.member_id, claims.nonce)
+
+    async def _expired(
+        self, session: AsyncSession, member_id: int | None, actor: CounterActor, now: datetime
+    ) -> TokenExpired:
+        """The refusal of an expired token; when it names a member we can reach, a fresh
+        card is on its way to them (its own transaction, so the refusal's rollback
+        cannot take it back)."""
+        reachable = member_id is not None and await _has_following_identity(session, member_id)
+        if not reachable:
+            return TokenExpired(t("counter.error.token_expired", actor.locale), member_id=member_id)
+        assert member_id is not None
+        engine = session.bind
+        assert isinstance(engine, AsyncEngine)
+        self.notifier.send_fresh_card(engine, member_id=member_id, now=now)
+        return TokenExpired(
+            t("counter.error.token_expired_card_sent", actor.locale), member_id=member_id
+        )
+
+    async def _card(
+        self, session: AsyncSession, member_id: int, locale: str, now: datetime
+    ) -> MemberCard:
+        return _card_of(await member_summary(session, member_id=member_id, locale=locale, now=now))
+
+    async def _notify_visit(self, session: AsyncSession, visit: VisitResult, now: datetime) -> None:
+        member = await session.get(Member, visit.member_id)
+        assert member is not None
+        unlocked = None
+        if visit.rewards_issued:
+            reward = await session.get(Reward, visit.rewards_issued[0].id)
+            assert reward is not None
+            unlocked = await _reward_name(session, reward, member.locale)
+        self.notifier.queue_stamp(
+            session,
+            member=member,
+            stamps=visit.stamps,
+            stamps_required=visit.stamps_required,
+            unlocked_reward=unlocked,
+            now=now,
+        )
+
+    async def _notify_redemption(
+        self, session: AsyncSession, member_id: int, reward_id: int, store_id: int, now: datetime
+    ) -> None:
+        # All three rows are already in the session (the redemption loaded them).
+        member = await session.get(Member, member_id)
+        reward = await session.get(Reward, reward_id)
+        store = await session.get(Store, store_id)
+        assert member is not None and reward is not None and store is not None
+        name = await _reward_name(session, reward, member.locale)
+        self.notifier.queue_redemption(session, member=member, reward=name, store=store.name,
+                                       now=now)
+
+
+async def _reward_name(session: AsyncSession, reward: Reward, locale: str) -> str:
+    program = await session.get(Program, reward.program_id)
+    assert program is not None
+    return reward_name(program, locale)
+
+
+async def _has_following_identity(session: AsyncSession, member_id: int) -> bool:
+    following = exists().where(
+        MemberIdentity.member_id == member_id,
+        MemberIdentity.following.is_(True),
+        Member.id == member_id,
+        Member.deleted_at.is_(None),
+    )
+    return bool(await session.scalar(select(following)))
+
+
+def _card_of(summary: MemberSummary) -> MemberCard:
+    return MemberCard(
+        member_id=summary.member_id,
+        display_name=summary.display_name,
+        stamps=summary.stamps,
+        stamps_required=summary.stamps_required,
+        rewards=summary.rewards_available,
+        tier=summary.tier_name,
+        last_visit_at=summary.last_visit_at,
+    )
+
+
+def _visit_message(visit: VisitResult, summary: MemberSummary, locale: str) -> str:
+    """「已集點 3 / 3 — 可兌換：免費飲料」: a visit that filled the card shows it full."""
+    stamps = visit.stamps_required if visit.rewards_issued else visit.stamps
+    params = {"stamps": stamps, "required": visit.stamps_required}
+    if not summary.rewards_available:
+        return t("counter.result.visit", locale, **params)
+    return t("counter.result.visit_rewards", locale, rewards=_rewards_text(summary, locale),
+             **params)
+
+
+def _rewards_text(summary: MemberSummary, locale: str) -> str:
+    counted = Tally(reward.name for reward in summary.rewards_available)
+    return t("counter.separator", locale).join(
+        name if count == 1 else t("counter.reward_count", locale, reward=name, count=count)
+        for name, count in counted.items()
+    )
+
+
+def _void_message(entry: LedgerEntry, locale: str) -> str:
+    if entry.kind == "stamp":
+        return t("counter.result.void.stamp", locale, stamps=entry.stamps)
+    if entry.kind == "reward_redeemed":
+        return t("counter.result.void.reward_redeemed", locale)
+    return t("counter.result.void.other", locale)

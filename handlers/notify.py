@@ -1,0 +1,167 @@
+"""Messages to a member about what happened at the counter: a stamp (and the reward it
+unlocked), a redemption, a fresh card after an expired QR.
+
+Sends go to every identity of the member that still follows us. On Messenger a send
+inside the 24-hour window is a plain UPDATE; outside it, these account updates carry the
+ACCOUNT_UPDATE tag (platforms.md). Texts are built inside the action's transaction and
+sent only after it commits (`after_commit`), as background tasks, so the counter's
+answer never waits for a chat platform and a rolled-back action sends nothing.
+"""
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.sender import Sender
+from bot.types import Button, OutboundMessage, Text
+from cards.models import Member
+from core.db import after_commit
+from core.i18n import t
+from core.settings import Settings
+from handlers.conversation import routing
+from handlers.conversation.card_message import build_card, stamp_row
+
+logger = logging.getLogger(__name__)
+
+MESSENGER_WINDOW = timedelta(hours=24)
+ACCOUNT_UPDATE_TAG = "ACCOUNT_UPDATE"
+# An old card image scanned again and again must not flood the member's chat.
+FRESH_CARD_INTERVAL = timedelta(seconds=30)
+_FRESH_CARD_MEMORY = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    platform: str
+    user_id: str
+    tag: str | None  # a Messenger message tag, when outside the 24-hour window
+
+
+def recipients_of(member: Member, now: datetime) -> list[Recipient]:
+    """The member's identities that still follow us, each with the tag its send needs."""
+    found = []
+    for identity in member.identities:
+        if not identity.following:
+            continue
+        tag = None
+        if identity.platform == "messenger":
+            last = identity.last_inbound_at
+            if last is None or now - last >= MESSENGER_WINDOW:
+                tag = ACCOUNT_UPDATE_TAG
+        found.append(Recipient(identity.platform, identity.platform_user_id, tag))
+    return found
+
+
+class Notifier:
+    """Queues member notifications; `drain()` waits for those under way (tests, shutdown)."""
+
+    def __init__(self, *, settings: Settings, senders: Mapping[str, Sender]) -> None:
+        self.settings = settings
+        self.senders = senders
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._fresh_cards_sent: dict[int, datetime] = {}
+
+    def queue_stamp(
+        self,
+        session: AsyncSession,
+        *,
+        member: Member,
+        stamps: int,
+        stamps_required: int,
+        unlocked_reward: str | None,
+        now: datetime,
+    ) -> None:
+        """「集點成功！2 / 3」 with the stamp row; with a celebration when the visit
+        filled the card (`unlocked_reward` names the reward in the member's language)."""
+        locale = member.locale
+        shown = stamps_required if unlocked_reward else stamps
+        messages: list[OutboundMessage] = [
+            Text(t("counter.notify.stamp", locale, stamps=shown, required=stamps_required,
+                   row=stamp_row(shown, stamps_required)))
+        ]
+        if unlocked_reward:
+            rewards_button = Button(t("chat.button.rewards", locale), payload=routing.REWARDS)
+            messages.append(Text(
+                t("counter.notify.reward", locale, required=stamps_required,
+                  reward=unlocked_reward),
+                quick_replies=(rewards_button,),
+            ))
+        self._queue(session, recipients_of(member, now), messages)
+
+    def queue_redemption(
+        self, session: AsyncSession, *, member: Member, reward: str, store: str, now: datetime
+    ) -> None:
+        """A thank-you naming what was redeemed and where."""
+        text = t("counter.notify.redeemed", member.locale, reward=reward, store=store)
+        self._queue(session, recipients_of(member, now), [Text(text)])
+
+    def send_fresh_card(self, engine: AsyncEngine, *, member_id: int, now: datetime) -> bool:
+        """Send the member a freshly issued card, in a transaction of its own: the
+        counter's refusal of the expired QR rolls its own transaction back. Returns
+        False when a fresh card already went out moments ago."""
+        last = self._fresh_cards_sent.get(member_id)
+        if last is not None and now - last < FRESH_CARD_INTERVAL:
+            return False
+        if len(self._fresh_cards_sent) >= _FRESH_CARD_MEMORY:
+            self._fresh_cards_sent.clear()
+        self._fresh_cards_sent[member_id] = now
+        self._spawn(self._fresh_card(engine, member_id, now))
+        return True
+
+    async def drain(self) -> None:
+        """Wait until every queued send has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _fresh_card(self, engine: AsyncEngine, member_id: int, now: datetime) -> None:
+        sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        sends: list[tuple[Recipient, list[OutboundMessage]]] = []
+        async with sessionmaker() as session, session.begin():
+            member = await session.get(Member, member_id)
+            if member is None or member.deleted_at is not None:
+                return
+            intro = Text(t("counter.notify.fresh_card", member.locale))
+            for recipient in recipients_of(member, now):
+                card = await build_card(session, settings=self.settings, member=member,
+                                        platform=recipient.platform, now=now)  # type: ignore[arg-type]
+                sends.append((recipient, [intro, card]))
+        await asyncio.gather(*(self._send(r, messages) for r, messages in sends))
+
+    def _queue(
+        self,
+        session: AsyncSession,
+        recipients: Sequence[Recipient],
+        messages: Sequence[OutboundMessage],
+    ) -> None:
+        if not recipients:
+            return
+
+        async def start_sending() -> None:
+            for recipient in recipients:
+                self._spawn(self._send(recipient, messages))
+
+        after_commit(session, start_sending)
+
+    async def _send(self, recipient: Recipient, messages: Sequence[OutboundMessage]) -> None:
+        sender = self.senders.get(recipient.platform)
+        if sender is None:
+            return
+        result = await sender.push(recipient.user_id, messages, tag=recipient.tag)
+        if not result.ok:
+            logger.warning("counter notification to %s failed: %s %s",
+                           recipient.platform, result.status, result.error)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("counter notification crashed", exc_info=task.exception())

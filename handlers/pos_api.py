@@ -1,0 +1,330 @@
+"""The POS API: a store's point-of-sale system stamps visits, redeems rewards, voids
+mistakes and reads members, authenticated by the store's key.
+
+Every write carries an `Idempotency-Key`: the first answer is stored with the work's
+effects in one transaction and a repeat gets it back (same status, same body) without a
+second effect. Each route owns its transaction and answers only after the commit, so a
+client never sees a success that is not durable. Every refusal has one JSON shape,
+`{"error": {"code", "message"}}`, with the message in the Accept-Language's language.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import utcnow
+from core.errors import Unauthorized
+from core.i18n import normalize_locale, t
+from handlers.counter import Counter, CounterActor, CounterOutcome, MemberCard
+from handlers.deps import DatabaseDep
+from handlers.ratelimit import RateLimiter, TooManyAttempts
+from loyalty.idempotency import request_hash, run_idempotent
+from loyalty.models import PosKey
+from loyalty.pos_keys import authenticate_pos_key
+
+# Typed short codes are the guessable way in: at most this many lookups per minute for
+# one key and for one client address.
+SHORT_CODE_LIMIT_PER_MINUTE = 60
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+
+class PosRoute(APIRoute):
+    """Renders request validation errors in the API's one error shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                locale = locale_of(request.headers.get("accept-language"))
+                fields = [".".join(str(part) for part in e["loc"]) for e in error.errors()]
+                body = {"error": {"code": "invalid_request",
+                                  "message": t("counter.error.invalid_request", locale),
+                                  "fields": jsonable_encoder(fields)}}
+                return JSONResponse(body, status_code=422)
+
+        return route
+
+
+router = APIRouter(prefix="/api/v1", tags=["POS"], route_class=PosRoute)
+_bearer = HTTPBearer(auto_error=False, description="The store's POS key.")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["token_expired"])
+    message: str = Field(examples=["QR Code 已過期，已傳送新會員卡給顧客"])
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class RewardRead(BaseModel):
+    id: int
+    name: str
+    expires_at: datetime | None
+
+
+class MemberRead(BaseModel):
+    id: int
+    display_name: str | None
+    stamps: int
+    stamps_required: int
+    rewards: list[RewardRead] = Field(description="Available rewards; redeem one by its id.")
+    tier: str | None
+    last_visit_at: datetime | None
+
+    @classmethod
+    def of(cls, card: MemberCard) -> "MemberRead":
+        return cls(
+            id=card.member_id,
+            display_name=card.display_name,
+            stamps=card.stamps,
+            stamps_required=card.stamps_required,
+            rewards=[RewardRead(id=r.id, name=r.name, expires_at=r.expires_at)
+                     for r in card.rewards],
+            tier=card.tier,
+            last_visit_at=card.last_visit_at,
+        )
+
+
+class OutcomeRead(BaseModel):
+    kind: str = Field(examples=["visit"], description="visit | redemption | void")
+    entry_id: int | None = Field(description="The ledger entry written (a void: the reversal).")
+    message: str = Field(description="The result line for the staff.")
+    member: MemberRead = Field(description="The member's state after the action.")
+    rewards_issued: list[RewardRead]
+
+    @classmethod
+    def of(cls, outcome: CounterOutcome) -> "OutcomeRead":
+        return cls(
+            kind=outcome.kind,
+            entry_id=outcome.entry_id,
+            message=outcome.message,
+            member=MemberRead.of(outcome.member),
+            rewards_issued=[RewardRead(id=r.id, name=r.name, expires_at=r.expires_at)
+                            for r in outcome.rewards_issued],
+        )
+
+
+class MemberPresented(BaseModel):
+    """Who is at the counter: the scanned QR token, or the short code typed instead."""
+
+    token: str | None = Field(default=None, max_length=200, description="The scanned QR token.")
+    short_code: str | None = Field(default=None, max_length=32, examples=["K7P4-QX9M"])
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> "MemberPresented":
+        if (self.token is None) == (self.short_code is None):
+            raise ValueError("give exactly one of token and short_code")
+        return self
+
+
+class VisitCreate(MemberPresented):
+    amount: int | None = Field(default=None, ge=0, description="Spent, in minor units.")
+
+
+class RedemptionCreate(MemberPresented):
+    reward_id: int
+
+
+class VoidCreate(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429)
+}
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key",
+           description="Unique per intended action; a retry with the same key gets the "
+                       "first answer back."),
+]
+AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
+Action = Callable[[AsyncSession, CounterActor, datetime], Awaitable[CounterOutcome]]
+
+
+def locale_of(accept_language: str | None) -> str:
+    """The staff's language from Accept-Language (its first choice; zh-TW by default)."""
+    first = (accept_language or "").split(",")[0].split(";")[0].strip()
+    return normalize_locale(first)
+
+
+def _counter(request: Request) -> Counter:
+    return request.app.state.counter
+
+
+async def _authenticate(
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None, locale: str
+) -> PosKey:
+    key = await authenticate_pos_key(session, credentials.credentials) if credentials else None
+    if key is None:
+        raise Unauthorized(t("counter.error.unauthorized", locale))
+    return key
+
+
+def _limit_short_codes(request: Request, key: PosKey, locale: str) -> None:
+    limiters = getattr(request.app.state, "pos_short_code_limiters", None)
+    if limiters is None:
+        limiters = request.app.state.pos_short_code_limiters = tuple(
+            RateLimiter(limit=SHORT_CODE_LIMIT_PER_MINUTE, window_seconds=60) for _ in "ka"
+        )
+    by_key, by_address = limiters
+    address = request.client.host if request.client else "unknown"
+    if not (by_key.hit(f"key:{key.id}") and by_address.hit(f"address:{address}")):
+        raise TooManyAttempts(locale)
+
+
+def _idempotency_key(value: str | None, locale: str) -> str:
+    if value is None or not 0 < len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise Unauthorized(t("counter.error.idempotency_key_required", locale),
+                           status_code=400, code="idempotency_key_required")
+    return value
+
+
+async def _write(
+    request: Request,
+    db: DatabaseDep,
+    *,
+    credentials: HTTPAuthorizationCredentials | None,
+    idempotency_key: str | None,
+    accept_language: str | None,
+    body: BaseModel | None,
+    success_status: int,
+    action: Action,
+) -> JSONResponse:
+    """Authenticate, then run `action` once per Idempotency-Key and answer after commit."""
+    locale = locale_of(accept_language)
+    key_text = _idempotency_key(idempotency_key, locale)
+    payload = body.model_dump(mode="json") if body is not None else None
+    async with db.transaction() as session:
+        pos_key = await _authenticate(session, credentials, locale)
+        if isinstance(body, MemberPresented) and body.short_code is not None:
+            _limit_short_codes(request, pos_key, locale)
+        actor = CounterActor(store_id=pos_key.store_id, pos_key_id=pos_key.id, locale=locale)
+
+        async def work() -> tuple[int, dict[str, Any]]:
+            outcome = await action(session, actor, utcnow())
+            return success_status, OutcomeRead.of(outcome).model_dump(mode="json")
+
+        answer = await run_idempotent(
+            session,
+            scope=f"pos:store:{pos_key.store_id}",
+            key=key_text,
+            request_hash=request_hash(request.method, request.url.path, payload),
+            work=work,
+            locale=locale,
+        )
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+
+@router.post("/visits", status_code=201, response_model=OutcomeRead, responses=ERRORS,
+             summary="Stamp a visit")
+async def add_visit(
+    request: Request,
+    body: VisitCreate,
+    db: DatabaseDep,
+    credentials: Credentials,
+    idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
+) -> JSONResponse:
+    """Stamps the visit of the member whose QR token (or short code) is presented, with
+    the amount spent if the POS knows it. Answers the member's new state: stamps,
+    available rewards with their ids, tier. Refusals: `token_invalid`, `token_expired`
+    (a fresh card is sent to the member), `token_used`, `cooldown`, `forbidden`."""
+
+    async def action(session: AsyncSession, actor: CounterActor, now: datetime) -> CounterOutcome:
+        return await _counter(request).add_visit(
+            session, actor=actor, token=body.token, short_code=body.short_code,
+            amount=body.amount, now=now,
+        )
+
+    return await _write(request, db, credentials=credentials, idempotency_key=idempotency_key,
+                        accept_language=accept_language, body=body, success_status=201,
+                        action=action)
+
+
+@router.post("/redemptions", status_code=201, response_model=OutcomeRead, responses=ERRORS,
+             summary="Redeem a reward")
+async def redeem(
+    request: Request,
+    body: RedemptionCreate,
+    db: DatabaseDep,
+    credentials: Credentials,
+    idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
+) -> JSONResponse:
+    """Redeems one of the presenting member's available rewards (an id from the member's
+    `rewards`). Of simultaneous redemptions of one reward exactly one succeeds.
+    Refusals: `token_invalid`, `token_expired`, `no_reward`, `already_redeemed`,
+    `reward_expired`, `forbidden`."""
+
+    async def action(session: AsyncSession, actor: CounterActor, now: datetime) -> CounterOutcome:
+        return await _counter(request).redeem(
+            session, actor=actor, reward_id=body.reward_id, token=body.token,
+            short_code=body.short_code, now=now,
+        )
+
+    return await _write(request, db, credentials=credentials, idempotency_key=idempotency_key,
+                        accept_language=accept_language, body=body, success_status=201,
+                        action=action)
+
+
+@router.post("/ledger/{entry_id}/void", response_model=OutcomeRead, responses=ERRORS,
+             summary="Void a ledger entry")
+async def void(
+    request: Request,
+    entry_id: int,
+    db: DatabaseDep,
+    credentials: Credentials,
+    body: VoidCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+    accept_language: AcceptLanguage = None,
+) -> JSONResponse:
+    """Reverses a stamp or redemption made at this store (and what it caused: a reward
+    its stamps issued is withdrawn; a voided redemption gives the reward back).
+    Refusals: `not_found`, `forbidden` (another store's entry), `already_voided`,
+    `not_voidable`, `reward_already_redeemed`, `stamps_already_used`."""
+    reason = body.reason if body else None
+
+    async def action(session: AsyncSession, actor: CounterActor, now: datetime) -> CounterOutcome:
+        return await _counter(request).void(
+            session, actor=actor, entry_id=entry_id, reason=reason, now=now
+        )
+
+    return await _write(request, db, credentials=credentials, idempotency_key=idempotency_key,
+                        accept_language=accept_language, body=body or VoidCreate(),
+                        success_status=200, action=action)
+
+
+@router.get("/members/{member_id}", response_model=MemberRead, responses=ERRORS,
+            summary="Read a member")
+async def read_member(
+    request: Request,
+    member_id: int,
+    db: DatabaseDep,
+    credentials: Credentials,
+    accept_language: AcceptLanguage = None,
+) -> MemberRead:
+    """The member's stamps, available rewards (with ids), tier and last visit."""
+    locale = locale_of(accept_language)
+    async with db.transaction() as session:
+        pos_key = await _authenticate(session, credentials, locale)
+        actor = CounterActor(store_id=pos_key.store_id, pos_key_id=pos_key.id, locale=locale)
+        card = await _counter(request).lookup(session, actor=actor, member_id=member_id,
+                                              now=utcnow())
+    return MemberRead.of(card)

@@ -1,0 +1,106 @@
+"""Who is at the counter: the signed session checked against the account as it is now.
+
+The cookie alone is not trusted for long: every request reloads the account, so a
+deactivated account, a changed role or a changed password takes effect at once.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Forbidden, Unauthorized
+from core.i18n import t
+from core.settings import Settings
+from handlers.staff.session import (
+    SESSION_COOKIE,
+    StaffSession,
+    decode_session,
+    password_fingerprint,
+)
+from loyalty.models import StaffAccount, Store
+from loyalty.staff import COUNTER_ROLES, staff_store_ids
+from loyalty.stores import list_stores
+
+CSRF_HEADER = "x-csrf-token"
+# Roles that may take back what was done at the counter (loyalty enforces it too).
+VOIDING_ROLES = ("manager", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    session: StaffSession
+    staff: StaffAccount
+
+
+@dataclass(frozen=True, slots=True)
+class AtCounter:
+    """A signed-in counter account working at its chosen store."""
+
+    session: StaffSession
+    staff: StaffAccount
+    store: Store
+
+    @property
+    def may_void(self) -> bool:
+        return self.staff.role in VOIDING_ROLES
+
+
+async def signed_in(
+    request: Request, session: AsyncSession, settings: Settings, now: datetime
+) -> SignedIn | None:
+    """The session's account, if the cookie is authentic and the account may still use
+    the counter with the password it signed in with."""
+    staff_session = decode_session(
+        settings.secret_key, request.cookies.get(SESSION_COOKIE), now=now
+    )
+    if staff_session is None:
+        return None
+    staff = await session.get(StaffAccount, staff_session.staff_id)
+    if (
+        staff is None
+        or not staff.active
+        or staff.role not in COUNTER_ROLES
+        or password_fingerprint(staff.password_hash) != staff_session.password_fingerprint
+    ):
+        return None
+    return SignedIn(staff_session, staff)
+
+
+async def stores_for(session: AsyncSession, staff: StaffAccount) -> list[Store]:
+    """The active stores this account may work at: its own, or every one for an admin."""
+    stores = await list_stores(session)
+    if staff.role == "admin":
+        return stores
+    allowed = set(await staff_store_ids(session, staff_id=staff.id))
+    return [store for store in stores if store.id in allowed]
+
+
+async def at_counter(
+    request: Request, session: AsyncSession, settings: Settings, now: datetime
+) -> AtCounter | None:
+    """The signed-in account and the store it chose, if it still works there."""
+    current = await signed_in(request, session, settings, now)
+    if current is None or current.session.store_id is None:
+        return None
+    stores = {store.id: store for store in await stores_for(session, current.staff)}
+    store = stores.get(current.session.store_id)
+    if store is None:
+        return None
+    return AtCounter(current.session, current.staff, store)
+
+
+async def require_counter(
+    request: Request, session: AsyncSession, settings: Settings, now: datetime, locale: str
+) -> AtCounter:
+    """For the JSON API: the counter session, and for a write, its CSRF token in the
+    X-CSRF-Token header (a cross-site page can neither read the token nor set the header)."""
+    counter = await at_counter(request, session, settings, now)
+    if counter is None:
+        raise Unauthorized(t("staff.error.signed_out", locale))
+    if request.method not in ("GET", "HEAD") and not counter.session.csrf_matches(
+        request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden(t("staff.error.csrf", locale), code="csrf_failed")
+    return counter

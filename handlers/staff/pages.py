@@ -1,0 +1,246 @@
+"""The staff page's screens: log in, choose the store, the counter, log out, language."""
+
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from core.clock import utcnow
+from core.i18n import SUPPORTED_LOCALES, t
+from core.settings import Settings
+from handlers.ratelimit import TooManyAttempts
+from handlers.staff.auth import at_counter, signed_in, stores_for
+from handlers.staff.limits import StaffLimits
+from handlers.staff.locale import staff_locale
+from handlers.staff.session import (
+    COOKIE_PATH,
+    LOCALE_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    clear_session_cookie,
+    new_session,
+    secure_cookies,
+    set_login_csrf_cookie,
+    set_session_cookie,
+)
+from handlers.templating import templates
+from loyalty.staff import COUNTER_ROLES, authenticate_staff
+
+HOME = "/staff/"
+LOGIN = "/staff/login"
+CHOOSE_STORE = "/staff/store"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _locale(request: Request) -> str:
+    return staff_locale(request, _settings(request).default_locale)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=NO_STORE)
+
+
+def render(
+    request: Request, name: str, locale: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    settings = _settings(request)
+    other_locale = "en" if locale == "zh-TW" else "zh-TW"
+    return templates.TemplateResponse(
+        request,
+        f"staff/{name}",
+        {
+            "t": lambda key, **params: t(key, locale, **params),
+            "locale": locale,
+            "other_locale": other_locale,
+            "other_language": t("staff.language_name", other_locale),
+            "brand_name": settings.brand_name,
+            "brand_color": settings.brand_color,
+            **context,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+def pages_router(limits: StaffLimits) -> APIRouter:
+    router = APIRouter(prefix="/staff", include_in_schema=False)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def counter_page(request: Request) -> Response:
+        """The counter: camera, typed code, member panel, recent actions."""
+        settings = _settings(request)
+        async with request.app.state.db.transaction() as session:
+            counter = await at_counter(request, session, settings, utcnow())
+            if counter is None:
+                current = await signed_in(request, session, settings, utcnow())
+                return _redirect(CHOOSE_STORE if current else LOGIN)
+            store_count = len(await stores_for(session, counter.staff))
+        locale = _locale(request)
+        config = {
+            "csrfToken": counter.session.csrf_token,
+            "mayVoid": counter.may_void,
+            "locale": locale,
+            "texts": _script_texts(locale),
+        }
+        return render(
+            request,
+            "counter.html",
+            locale,
+            staff=counter.staff,
+            store=counter.store,
+            may_switch_store=store_count > 1,
+            csrf_token=counter.session.csrf_token,
+            config=config,
+        )
+
+    @router.get("/login", response_class=HTMLResponse)
+    async def login_page(request: Request) -> Response:
+        return _login_form(request, _locale(request))
+
+    @router.post("/login", response_class=HTMLResponse)
+    async def login(
+        request: Request,
+        username: Annotated[str, Form(max_length=100)],
+        password: Annotated[str, Form(max_length=200)],
+        csrf: Annotated[str, Form(max_length=100)] = "",
+    ) -> Response:
+        """Sign in with username and password; rate limited per account and per address."""
+        settings = _settings(request)
+        locale = _locale(request)
+        expected_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected_csrf or not hmac.compare_digest(csrf.encode(), expected_csrf.encode()):
+            return _login_form(request, locale, error="staff.error.form_expired", status_code=403)
+        try:
+            limits.check_login(username=username, address=_address(request), locale=locale)
+        except TooManyAttempts as refusal:
+            return _login_form(request, locale, message=refusal.message, status_code=429,
+                               username=username)
+        async with request.app.state.db.transaction() as session:
+            staff = await authenticate_staff(session, username=username, password=password)
+            if staff is None:
+                return _login_form(request, locale, error="staff.login.failed",
+                                   status_code=401, username=username)
+            if staff.role not in COUNTER_ROLES:
+                return _login_form(request, locale, error="staff.login.not_counter_role",
+                                   status_code=403, username=username)
+            stores = await stores_for(session, staff)
+            if not stores:
+                return _login_form(request, locale, error="staff.login.no_store",
+                                   status_code=403, username=username)
+            staff_session = new_session(
+                staff_id=staff.id, password_hash=staff.password_hash, now=utcnow()
+            )
+        if len(stores) == 1:
+            staff_session = staff_session.with_store(stores[0].id)
+        response = _redirect(HOME if staff_session.store_id else CHOOSE_STORE)
+        set_session_cookie(response, settings, staff_session)
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
+        return response
+
+    @router.get("/store", response_class=HTMLResponse)
+    async def store_page(request: Request) -> Response:
+        """Where are you working today? (for accounts at several stores)"""
+        settings = _settings(request)
+        async with request.app.state.db.transaction() as session:
+            current = await signed_in(request, session, settings, utcnow())
+            if current is None:
+                return _redirect(LOGIN)
+            stores = await stores_for(session, current.staff)
+        return render(request, "store.html", _locale(request), stores=stores,
+                      staff=current.staff, csrf_token=current.session.csrf_token)
+
+    @router.post("/store")
+    async def choose_store(
+        request: Request,
+        store_id: Annotated[int, Form()],
+        csrf: Annotated[str, Form(max_length=100)] = "",
+    ) -> Response:
+        settings = _settings(request)
+        async with request.app.state.db.transaction() as session:
+            current = await signed_in(request, session, settings, utcnow())
+            if current is None:
+                return _redirect(LOGIN)
+            if not current.session.csrf_matches(csrf):
+                return _forbidden(request)
+            allowed = {store.id for store in await stores_for(session, current.staff)}
+        if store_id not in allowed:
+            return _forbidden(request)
+        response = _redirect(HOME)
+        set_session_cookie(response, settings, current.session.with_store(store_id))
+        return response
+
+    @router.post("/logout")
+    async def logout(
+        request: Request, csrf: Annotated[str, Form(max_length=100)] = ""
+    ) -> Response:
+        settings = _settings(request)
+        async with request.app.state.db.transaction() as session:
+            current = await signed_in(request, session, settings, utcnow())
+        if current is not None and not current.session.csrf_matches(csrf):
+            return _forbidden(request)
+        response = _redirect(LOGIN)
+        clear_session_cookie(response, settings)
+        return response
+
+    @router.get("/lang/{locale}")
+    async def choose_language(request: Request, locale: str) -> Response:
+        """The staff's language, remembered on this phone for a year."""
+        target = request.query_params.get("next", HOME)
+        # Only back into the staff page: never an open redirect.
+        if not target.startswith("/staff/") or target.startswith("//"):
+            target = HOME
+        response = _redirect(target)
+        if locale in SUPPORTED_LOCALES:
+            response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, path=COOKIE_PATH,
+                                samesite="lax", secure=secure_cookies(_settings(request)))
+        return response
+
+    return router
+
+
+def _login_form(
+    request: Request,
+    locale: str,
+    *,
+    error: str | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+    username: str = "",
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        locale,
+        status_code=status_code,
+        csrf_token=token,
+        error=message or (t(error, locale) if error else None),
+        username=username,
+    )
+    set_login_csrf_cookie(response, _settings(request), token)
+    return response
+
+
+def _forbidden(request: Request) -> Response:
+    locale = _locale(request)
+    return render(request, "message.html", locale, status_code=403,
+                  message=t("staff.error.csrf", locale))
+
+
+def _script_texts(locale: str) -> dict[str, str]:
+    """The texts the page's script shows, in the staff's language."""
+    keys = (
+        "camera_starting", "camera_ready", "camera_denied", "camera_unavailable",
+        "looking_up", "working", "network_error", "redeem_action", "undo_action",
+        "void_confirm", "no_rewards", "history_empty", "voided", "dismiss",
+    )
+    return {key: t(f"staff.script.{key}", locale) for key in keys}

@@ -1,0 +1,55 @@
+"""What the counter core answers, shaped for the staff page's script: labels in the
+staff's language, times in the store's time zone."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.i18n import t
+from handlers.counter import CounterOutcome, MemberCard, RecentAction
+
+_DATE = "%Y/%m/%d"
+_DATE_TIME = "%Y/%m/%d %H:%M"
+_TIME = "%H:%M"
+
+
+def local(moment: datetime, timezone: str, pattern: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime(pattern)
+
+
+def member_view(card: MemberCard, *, locale: str, timezone: str) -> dict[str, Any]:
+    last_visit = (
+        t("staff.counter.last_visit", locale, when=local(card.last_visit_at, timezone, _DATE_TIME))
+        if card.last_visit_at
+        else t("staff.counter.first_visit", locale)
+    )
+    return {
+        "id": card.member_id,
+        "name": card.display_name or t("card.member_fallback_name", locale),
+        "tier": card.tier or t("staff.counter.tier_default", locale),
+        "stamps": card.stamps,
+        "stamps_required": card.stamps_required,
+        "progress": t("staff.counter.stamps", locale, stamps=card.stamps,
+                      required=card.stamps_required),
+        "last_visit": last_visit,
+        "rewards": [
+            {
+                "id": reward.id,
+                "name": reward.name,
+                "expires": t("staff.counter.reward_expires", locale,
+                             date=local(reward.expires_at, timezone, _DATE))
+                if reward.expires_at
+                else None,
+            }
+            for reward in card.rewards
+        ],
+    }
+
+
+def outcome_view(outcome: CounterOutcome, *, locale: str, timezone: str) -> dict[str, Any]:
+    return {
+        "kind": outcome.kind,
+        "message": outcome.message,
+        "entry_id": outcome.entry_id,
+        "member": member_view(outcome.member, locale=locale, timezone=timezone),
+    }
