@@ -2,10 +2,12 @@
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from bot.http import make_http_client
 from bot.line.sender import LineSender
@@ -17,12 +19,14 @@ from bot.sender import Sender
 from core.db import Database
 from core.errors import install_error_handler
 from core.settings import Settings, get_settings
-from handlers import webhooks
+from handlers import pos_api, webhooks
 from handlers.card_page import card_page_router
 from handlers.conversation.dispatch import Conversation
+from handlers.counter import Counter
 from handlers.inbox import InboxWriter
 from handlers.processor import EventProcessor
 from handlers.referral_page import router as referral_router
+from handlers.staff import staff_router
 
 SANDBOX_HOST = "http://sandbox.internal"
 
@@ -39,6 +43,10 @@ def create_app(settings: Settings | None = None, *,
     app.include_router(webhooks.router)
     app.include_router(card_page_router())
     app.include_router(referral_router)
+    app.include_router(staff_router())
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "handlers" / "static"),
+              name="static")
+    app.include_router(pos_api.router)
     if settings.sandbox:
         _mount_sandbox(app, settings)
 
@@ -116,6 +124,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = db
         senders = app.state.sender_override or await _build_senders(app, stack)
         app.state.senders = senders
+        app.state.counter = Counter(settings=settings, senders=senders)
         conversation = Conversation(settings, senders)
         app.state.inbox = InboxWriter(db)
         processor = EventProcessor(db, conversation.handle, partitions=settings.webhook_workers)

@@ -326,7 +326,7 @@ async def _has_following_identity(session: AsyncSession, member_id: int) -> bool
     following = exists().where(
         MemberIdentity.member_id == member_id,
         MemberIdentity.following.is_(True),
-        Member.id == member_id,
+        Member.id == MemberIdentity.member_id,
         Member.deleted_at.is_(None),
     )
     return bool(await session.scalar(select(following)))

@@ -11,9 +11,9 @@ answer never waits for a chat platform and a rolled-back action sends nothing.
 import asyncio
 import logging
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from core.errors import Unauthorized
+from core.errors import AppError, Unauthorized
 from core.i18n import normalize_locale, t
 from handlers.counter import Counter, CounterActor, CounterOutcome, MemberCard
 from handlers.deps import DatabaseDep
@@ -35,6 +35,11 @@ from loyalty.pos_keys import authenticate_pos_key
 # one key and for one client address.
 SHORT_CODE_LIMIT_PER_MINUTE = 60
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+
+class IdempotencyKeyRequired(AppError):
+    status_code = 400
+    code = "idempotency_key_required"
 
 
 class PosRoute(APIRoute):
@@ -179,9 +184,12 @@ async def _authenticate(
 def _limit_short_codes(request: Request, key: PosKey, locale: str) -> None:
     limiters = getattr(request.app.state, "pos_short_code_limiters", None)
     if limiters is None:
-        limiters = request.app.state.pos_short_code_limiters = tuple(
-            RateLimiter(limit=SHORT_CODE_LIMIT_PER_MINUTE, window_seconds=60) for _ in "ka"
+        # One pair per app (not per module), so apps in one process never share counts.
+        limiters = (
+            RateLimiter(limit=SHORT_CODE_LIMIT_PER_MINUTE, window_seconds=60),
+            RateLimiter(limit=SHORT_CODE_LIMIT_PER_MINUTE, window_seconds=60),
         )
+        request.app.state.pos_short_code_limiters = limiters
     by_key, by_address = limiters
     address = request.client.host if request.client else "unknown"
     if not (by_key.hit(f"key:{key.id}") and by_address.hit(f"address:{address}")):
@@ -190,8 +198,7 @@ def _limit_short_codes(request: Request, key: PosKey, locale: str) -> None:
 
 def _idempotency_key(value: str | None, locale: str) -> str:
     if value is None or not 0 < len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise Unauthorized(t("counter.error.idempotency_key_required", locale),
-                           status_code=400, code="idempotency_key_required")
+        raise IdempotencyKeyRequired(t("counter.error.idempotency_key_required", locale))
     return value
 
 

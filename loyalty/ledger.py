@@ -63,7 +63,7 @@ async def append_entry(
         **fields,
     )
     session.add(entry)
-    balance.stamps += stamps if kind != "expiry" else 0
+    balance.stamps += stamps
     balance.updated_at = now
     await session.flush()
     return entry

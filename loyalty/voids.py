@@ -60,12 +60,12 @@ async def void_entry(
         raise NotVoidable(locale)
     if await _is_voided(session, entry.id):
         raise AlreadyVoided(locale)
+    own_reward = None
+    plan: list[tuple[LedgerEntry, Reward]] = []  # other grants withdrawn along with it
     if entry.kind in REWARD_GRANTS:
-        plan = [await _withdrawable(session, entry, locale)]
+        _, own_reward = await _withdrawable(session, entry, locale)
     elif entry.stamps > 0:
         plan = await _rewards_paid_by(session, entry, balance, locale)
-    else:
-        plan = []
     program = await current_program(session, at=now)
     voids, withdrawn = [], []
     note = reason[:500]
@@ -75,6 +75,9 @@ async def void_entry(
         voids.append(
             await _append_void(session, balance, grant, program, now, staff_id, pos_key_id, note)
         )
+    if own_reward is not None:
+        own_reward.status = "withdrawn"
+        withdrawn.append(own_reward.id)
     if entry.kind == "reward_redeemed":
         await _unredeem(session, entry)
     voids.append(

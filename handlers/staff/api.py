@@ -144,7 +144,7 @@ async def _recent_view(request: Request, call: CounterCall) -> list[dict[str, An
         call.session, store_id=call.at.store.id, limit=RECENT_LIMIT
     )
     return recent_view(actions, locale=call.locale, may_void=call.at.may_void,
-                       timezone=call.at.store.timezone)
+                       timezone=call.at.store.timezone, now=utcnow())
 
 
 async def _written(request: Request, call: CounterCall, outcome: CounterOutcome) -> dict[str, Any]:

@@ -31,6 +31,9 @@ HOME = "/staff/"
 LOGIN = "/staff/login"
 CHOOSE_STORE = "/staff/store"
 NO_STORE = {"Cache-Control": "no-store"}
+# The amount is typed in the currency's major unit and stored in minor units (ISO 4217
+# gives TWD, like most currencies, two decimals).
+MINOR_UNITS_PER_UNIT = 100
 
 
 def _settings(request: Request) -> Settings:
@@ -87,7 +90,7 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         locale = _locale(request)
         config = {
             "csrfToken": counter.session.csrf_token,
-            "mayVoid": counter.may_void,
+            "minorUnits": MINOR_UNITS_PER_UNIT,
             "locale": locale,
             "texts": _script_texts(locale),
         }

@@ -11,6 +11,8 @@ from handlers.counter import CounterOutcome, MemberCard, RecentAction
 _DATE = "%Y/%m/%d"
 _DATE_TIME = "%Y/%m/%d %H:%M"
 _TIME = "%H:%M"
+_SHORT_DATE_TIME = "%m/%d %H:%M"
+_HISTORY_KINDS = ("stamp", "reward_redeemed")
 
 
 def local(moment: datetime, timezone: str, pattern: str) -> str:
@@ -53,3 +55,23 @@ def outcome_view(outcome: CounterOutcome, *, locale: str, timezone: str) -> dict
         "entry_id": outcome.entry_id,
         "member": member_view(outcome.member, locale=locale, timezone=timezone),
     }
+
+
+def recent_view(
+    actions: list[RecentAction], *, locale: str, may_void: bool, timezone: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The counter's history, one line each; today's entries show only the time."""
+    today = local(now, timezone, _DATE)
+    lines = []
+    for action in actions:
+        day = local(action.created_at, timezone, _DATE)
+        when = local(action.created_at, timezone, _TIME if day == today else _SHORT_DATE_TIME)
+        name = action.display_name or t("card.member_fallback_name", locale)
+        kind = action.kind if action.kind in _HISTORY_KINDS else "other"
+        lines.append({
+            "entry_id": action.entry_id,
+            "label": t(f"staff.history.{kind}", locale, when=when, name=name, stamps=action.stamps),
+            "voided": action.voided,
+            "voidable": may_void and not action.voided,
+        })
+    return lines

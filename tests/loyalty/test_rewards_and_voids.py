@@ -162,3 +162,27 @@ async def test_the_ledger_keeps_the_voided_entry_and_its_reversal(db: Database) 
         ("void", -1, first.entry_id),
     ]
     assert entries[1].id == result.void_entry_ids[0] and entries[1].note == "mistake"
+
+
+async def reward_issued_entry(db: Database, reward_id: int) -> int:
+    async with db.transaction() as session:
+        reward = await session.get(Reward, reward_id)
+        assert reward is not None and reward.issued_by_entry_id is not None
+        return reward.issued_by_entry_id
+
+
+async def test_voiding_an_issued_reward_gives_its_stamps_back(db: Database) -> None:
+    shop = await open_shop(db)
+    reward = (await fill_card(db, shop, T0))[-1].rewards_issued[0]
+    result = await void(db, shop, await reward_issued_entry(db, reward.id), T0 + DAY)
+    assert (result.withdrawn_reward_ids, result.stamps) == ([reward.id], 3)
+    assert len(result.void_entry_ids) == 1
+    assert await cached_and_ledger_stamps(db, shop.member_id) == (3, 3)
+
+
+async def test_voiding_a_redeemed_reward_is_refused(db: Database) -> None:
+    shop = await open_shop(db)
+    reward = (await fill_card(db, shop, T0))[-1].rewards_issued[0]
+    await redeem(db, shop, reward.id, T0 + DAY)
+    with pytest.raises(RewardAlreadyRedeemed):
+        await void(db, shop, await reward_issued_entry(db, reward.id), T0 + DAY)

@@ -268,7 +268,7 @@
         const badge = document.createElement("small");
         badge.textContent = T.voided;
         item.append(badge);
-      } else if (config.mayVoid && action.voidable) {
+      } else if (action.voidable) {
         const button = document.createElement("button");
         button.type = "button";
         button.className = "undo";
