@@ -18,7 +18,7 @@ from bot.sandbox.state import SandboxState
 from bot.sender import Sender
 from core.db import Database
 from core.errors import install_error_handler
-from core.settings import Settings, get_settings
+from core.settings import SANDBOX_PATHS, Settings, get_settings
 from handlers import pos_api, webhooks
 from handlers.card_page import card_page_router
 from handlers.conversation.dispatch import Conversation
@@ -84,11 +84,6 @@ def _mount_sandbox(app: FastAPI, settings: Settings) -> None:
     ), prefix="/simulator")
 
 
-def _uses_inprocess_sandbox(settings: Settings, field: str) -> bool:
-    """In sandbox mode, an API base left at its real default points at the mounted sandbox."""
-    return settings.sandbox and getattr(settings, field) == Settings.model_fields[field].default
-
-
 async def _build_senders(app: FastAPI, stack: AsyncExitStack) -> dict[str, Sender]:
     settings: Settings = app.state.settings
     network = await stack.enter_async_context(make_http_client())
@@ -98,14 +93,15 @@ async def _build_senders(app: FastAPI, stack: AsyncExitStack) -> dict[str, Sende
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app.state.sandbox_app),
                               base_url=SANDBOX_HOST))
 
-    def client_and_base(field: str, sandbox_path: str) -> tuple[httpx.AsyncClient, str]:
-        if inprocess is not None and _uses_inprocess_sandbox(settings, field):
-            return inprocess, SANDBOX_HOST + sandbox_path
-        return network, getattr(settings, field).rstrip("/")
+    def client_and_base(field: str) -> tuple[httpx.AsyncClient, str]:
+        # The mounted sandbox is called in-process, without a socket.
+        if inprocess is not None and settings.uses_sandbox_for(field):
+            return inprocess, f"{SANDBOX_HOST}/{SANDBOX_PATHS[field]}"
+        return network, settings.api_base(field)
 
-    line_client, line_base = client_and_base("line_api_base", "/line")
-    _, line_data_base = client_and_base("line_data_api_base", "/line-data")
-    messenger_client, messenger_base = client_and_base("messenger_api_base", "/graph")
+    line_client, line_base = client_and_base("line_api_base")
+    _, line_data_base = client_and_base("line_data_api_base")
+    messenger_client, messenger_base = client_and_base("messenger_api_base")
     return {
         "line": LineSender(line_client, api_base=line_base, data_api_base=line_data_base,
                            access_token=settings.line_channel_access_token,

@@ -69,7 +69,11 @@ def after_commit(session: AsyncSession, callback: AfterCommit, *, order_key: str
     queued.append((order_key or f"#{len(queued)}", callback))
 
 
-async def _run_after_commit(queued: list[tuple[str, AfterCommit]]) -> None:
+QueuedAfterCommit = list[tuple[str, AfterCommit]]
+
+
+async def run_after_commit(queued: QueuedAfterCommit) -> None:
+    """Run queued callbacks: in order within a key, concurrently across keys."""
     in_order: dict[str, list[AfterCommit]] = {}
     for key, callback in queued:
         in_order.setdefault(key, []).append(callback)
@@ -124,8 +128,12 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session whose work commits at the end, or rolls back on error."""
+    async def transaction(
+        self, *, defer_into: QueuedAfterCommit | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """A session whose work commits at the end, or rolls back on error. What the work
+        queued with `after_commit` runs after the commit, or, with `defer_into`, is handed
+        to the caller to run when it chooses."""
         async with self.sessionmaker() as session:
             try:
                 yield session
@@ -134,8 +142,10 @@ class Database:
                 await session.rollback()
                 raise
             queued = session.info.pop("after_commit", [])
-        if queued:
-            await _run_after_commit(queued)
+        if defer_into is not None:
+            defer_into.extend(queued)
+        elif queued:
+            await run_after_commit(queued)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

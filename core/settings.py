@@ -7,6 +7,9 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+# Where the sandbox serves each platform API, under /sandbox of the app.
+SANDBOX_PATHS = {"line_api_base": "line", "line_data_api_base": "line-data",
+                 "messenger_api_base": "graph"}
 
 
 class Settings(BaseSettings):
@@ -42,7 +45,7 @@ class Settings(BaseSettings):
     card_image_token_ttl_seconds: int = 900
     link_code_ttl_seconds: int = 600
     webhook_max_body_bytes: int = 1024 * 1024
-    webhook_workers: int = 32
+    webhook_workers: int = 16
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> "Settings":
@@ -56,6 +59,18 @@ class Settings(BaseSettings):
     @property
     def async_database_url(self) -> str:
         return async_url(self.database_url)
+
+    def uses_sandbox_for(self, base_field: str) -> bool:
+        """In sandbox mode an API base left at its real default means the sandbox."""
+        return self.sandbox and getattr(self, base_field) == type(self).model_fields[
+            base_field].default
+
+    def api_base(self, base_field: str) -> str:
+        """Where to reach a platform API from outside the server process (the CLI): the
+        running server's mounted sandbox, or the configured base."""
+        if self.uses_sandbox_for(base_field):
+            return f"{self.public_base_url.rstrip('/')}/sandbox/{SANDBOX_PATHS[base_field]}"
+        return getattr(self, base_field).rstrip("/")
 
 
 def async_url(url: str) -> str:

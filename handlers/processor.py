@@ -6,6 +6,10 @@ are served in parallel. A worker takes what has queued up (up to `max_batch` eve
 handles it in one transaction with one COMMIT; replies go out after it, concurrently
 across people. If any event of a batch fails, the batch is rolled back and its events
 are handled one by one, so one bad event never takes others down with it.
+
+Sending is pipelined: while a batch's replies are on the wire, the worker already
+handles the next batch; a batch's replies start only after the previous batch's replies
+of the same partition are out, so one person's replies never overtake each other.
 """
 
 import asyncio
@@ -17,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import InboundEvent
-from core.db import Database
+from core.db import Database, QueuedAfterCommit, run_after_commit
 from handlers.inbox import StoredEvent, mark_processed
 from handlers.inbox_models import WebhookEvent
 
@@ -37,9 +41,10 @@ class EventProcessor:
             asyncio.Queue() for _ in range(partitions)
         ]
         self._tasks: list[asyncio.Task[None]] = []
+        self._sending: dict[int, asyncio.Task[None]] = {}
 
     async def start(self, reparse: Reparser) -> None:
-        self._tasks = [asyncio.create_task(self._work(q)) for q in self._queues]
+        self._tasks = [asyncio.create_task(self._work(p)) for p in range(len(self._queues))]
         await self._recover(reparse)
 
     async def stop(self) -> None:
@@ -47,7 +52,7 @@ class EventProcessor:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        self._tasks, self._sending = [], {}
 
     def submit(self, events: Sequence[StoredEvent]) -> None:
         for stored in events:
@@ -57,28 +62,45 @@ class EventProcessor:
     async def drain(self) -> None:
         """Wait until everything submitted so far has been processed (tests, shutdown)."""
         await asyncio.gather(*(q.join() for q in self._queues))
+        await asyncio.gather(*self._sending.values())
 
-    async def _work(self, queue: asyncio.Queue[StoredEvent]) -> None:
+    async def _work(self, partition: int) -> None:
+        queue = self._queues[partition]
         while True:
             batch = [await queue.get()]
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
+            outgoing: QueuedAfterCommit = []
             try:
-                await self._process(batch)
+                await self._process(batch, outgoing)
             finally:
+                self._send_after_previous(partition, outgoing)
                 for _ in batch:
                     queue.task_done()
 
-    async def _process(self, batch: list[StoredEvent]) -> None:
+    def _send_after_previous(self, partition: int, outgoing: QueuedAfterCommit) -> None:
+        previous = self._sending.get(partition)
+
+        async def send() -> None:
+            if previous is not None:
+                await previous
+            try:
+                await run_after_commit(outgoing)
+            except Exception:  # a failed send is logged; it must not stop the partition
+                log.exception("sending replies failed")
+
+        self._sending[partition] = asyncio.create_task(send())
+
+    async def _process(self, batch: list[StoredEvent], outgoing: QueuedAfterCommit) -> None:
         try:
-            async with self._db.transaction() as session:
+            async with self._db.transaction(defer_into=outgoing) as session:
                 for stored in batch:
                     await self._handle(session, stored.event)
                 await mark_processed(session, [stored.row_id for stored in batch])
         except Exception as exc:
             if len(batch) > 1:
                 for stored in batch:
-                    await self._process([stored])
+                    await self._process([stored], outgoing)
                 return
             log.exception("webhook event %s failed", batch[0].row_id)
             async with self._db.transaction() as session:

@@ -30,9 +30,17 @@ class TooManyAttempts(AppError):
 
 @dataclass(slots=True)
 class _Counts:
-    window: int  # index of the current fixed window
-    current: int
-    previous: int
+    # Each key's windows start at its first hit, so a burst is never split by an edge.
+    origin: float
+    window: int = 0  # index of the current fixed window since `origin`
+    current: int = 0
+    previous: int = 0
+
+    def roll_to(self, window: int) -> None:
+        if window != self.window:
+            self.previous = self.current if window == self.window + 1 else 0
+            self.current = 0
+            self.window = window
 
 
 class RateLimiter:
@@ -57,28 +65,25 @@ class RateLimiter:
     def hit(self, key: str) -> bool:
         """Count one attempt for `key`; False (and not counted) when over the limit."""
         now = self._clock()
-        window, elapsed = divmod(now, self.window_seconds)
-        counts = self._current_counts(key, int(window))
+        counts = self._counts_of(key, now)
+        window, elapsed = divmod(now - counts.origin, self.window_seconds)
+        counts.roll_to(int(window))
         overlap = 1.0 - elapsed / self.window_seconds
         if counts.previous * overlap + counts.current >= self.limit:
             return False
         counts.current += 1
         return True
 
-    def _current_counts(self, key: str, window: int) -> _Counts:
+    def _counts_of(self, key: str, now: float) -> _Counts:
         counts = self._counts.get(key)
-        if counts is None:
-            counts = _Counts(window=window, current=0, previous=0)
-            self._counts[key] = counts
-            if len(self._counts) > self._max_keys:
-                # The least recently hit key goes first; its window has most likely passed.
-                self._counts.popitem(last=False)
-        else:
+        if counts is not None:
             self._counts.move_to_end(key)
-            if window != counts.window:
-                counts.previous = counts.current if window == counts.window + 1 else 0
-                counts.current = 0
-                counts.window = window
+            return counts
+        counts = _Counts(origin=now)
+        self._counts[key] = counts
+        if len(self._counts) > self._max_keys:
+            # The least recently hit key goes first; its window has most likely passed.
+            self._counts.popitem(last=False)
         return counts
 
     def __len__(self) -> int:

@@ -26,10 +26,12 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def issue_pos_key(session: AsyncSession, *, store_id: int) -> tuple[PosKey, str]:
+async def issue_pos_key(
+    session: AsyncSession, *, store_id: int, locale: str = "zh-TW"
+) -> tuple[PosKey, str]:
     """A new key for the store and its plaintext, which is never stored or shown again."""
     if await session.get(Store, store_id) is None:
-        raise NotFound("en")
+        raise NotFound(locale)
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     key = PosKey(store_id=store_id, prefix=prefix, secret_sha256=_digest(secret))
@@ -61,12 +63,12 @@ async def authenticate_pos_key(session: AsyncSession, plaintext: str) -> PosKey 
 
 
 async def revoke_pos_key(
-    session: AsyncSession, *, pos_key_id: int, now: datetime | None = None
+    session: AsyncSession, *, pos_key_id: int, now: datetime | None = None, locale: str = "zh-TW"
 ) -> PosKey:
     """Revokes the key from now on (its past ledger entries keep pointing at it)."""
     key = await session.get(PosKey, pos_key_id)
     if key is None:
-        raise NotFound("en")
+        raise NotFound(locale)
     if key.revoked_at is None:
         key.revoked_at = now or utcnow()
         await session.flush()

@@ -72,41 +72,43 @@ async def current_program(session: AsyncSession, *, at: datetime) -> Program:
     return program
 
 
-async def set_program(session: AsyncSession, *, starts_at: datetime, **rules: Any) -> Program:
+async def set_program(
+    session: AsyncSession, *, starts_at: datetime, locale: str = "zh-TW", **rules: Any
+) -> Program:
     """A new program version from `starts_at`: the rules of the version in force then,
     with `rules` (any of RULE_NAMES) changed. Stamps and rewards already earned keep
     the version they were earned under; cooldown, stamps per visit and stamps required
     follow the version in force at each moment."""
     unknown = set(rules) - set(RULE_NAMES)
     if unknown:
-        raise InvalidProgram("en", detail=f"unknown rules {sorted(unknown)}")
+        raise InvalidProgram(locale, rule=", ".join(sorted(unknown)))
     base = (await session.execute(program_at_statement(starts_at))).scalar_one_or_none()
     merged = default_program_rules()
     if base is not None:
         merged.update({name: getattr(base, name) for name in RULE_NAMES})
     merged.update(rules)
-    _validate(merged)
+    _validate(merged, locale)
     program = Program(starts_at=starts_at, **merged)
     session.add(program)
     await session.flush()
     return program
 
 
-def _validate(rules: dict[str, Any]) -> None:
+def _validate(rules: dict[str, Any], locale: str) -> None:
     positive = ("stamps_required", "stamps_per_visit")
     for name in positive:
         if not isinstance(rules[name], int) or rules[name] < 1:
-            raise InvalidProgram("en", detail=f"{name} must be a whole number of at least 1")
+            raise InvalidProgram(locale, rule=name)
     at_least_zero = ("cooldown_hours", "welcome_stamps")
     for name in at_least_zero:
         if not isinstance(rules[name], int) or rules[name] < 0:
-            raise InvalidProgram("en", detail=f"{name} must not be negative")
+            raise InvalidProgram(locale, rule=name)
     optional_positive = ("spend_per_stamp", "stamp_expiry_days", "reward_expiry_days")
     for name in optional_positive:
         value = rules[name]
         if value is not None and (not isinstance(value, int) or value < 1):
-            raise InvalidProgram("en", detail=f"{name} must be empty or at least 1")
+            raise InvalidProgram(locale, rule=name)
     if not isinstance(rules["reward_name"], dict) or not rules["reward_name"]:
-        raise InvalidProgram("en", detail="reward_name must name the reward per locale")
+        raise InvalidProgram(locale, rule="reward_name")
     if rules["tier_rules"] is not None:
-        validate_tier_rules(rules["tier_rules"])
+        validate_tier_rules(rules["tier_rules"], locale)

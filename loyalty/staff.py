@@ -29,13 +29,14 @@ async def create_staff(
     password: str,
     role: str = "staff",
     store_ids: tuple[int, ...] | list[int] = (),
+    locale: str = "zh-TW",
 ) -> StaffAccount:
     """A new active staff account working at `store_ids` (admins work everywhere)."""
     if role not in STAFF_ROLES:
         raise ValueError(f"role must be one of {STAFF_ROLES}")
     name = username.strip().lower()
     if await session.scalar(select(exists().where(StaffAccount.username == name))):
-        raise UsernameTaken("en")
+        raise UsernameTaken(locale)
     password_hash = await asyncio.to_thread(_hasher.hash, password)
     staff = StaffAccount(username=name, password_hash=password_hash, role=role, active=True)
     session.add(staff)

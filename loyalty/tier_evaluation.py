@@ -12,6 +12,8 @@ from loyalty.models import Balance, LedgerEntry
 from loyalty.programs import current_program
 from loyalty.tiers import TIER_WINDOW, tier_for
 
+_BATCH = 1000  # members per UPDATE, well under every driver's parameter limit
+
 
 @dataclass(frozen=True, slots=True)
 class TierChanges:
@@ -55,13 +57,18 @@ async def evaluate_tiers(session: AsyncSession, *, now: datetime) -> TierChanges
         else:
             downgraded += 1
     for new_tier, member_ids in moves.items():
-        await session.execute(
-            update(Balance)
-            .where(Balance.member_id.in_(member_ids))
-            .values(tier=new_tier)
-            .execution_options(synchronize_session=False)
-        )
+        for start in range(0, len(member_ids), _BATCH):
+            await _set_tier(session, member_ids[start : start + _BATCH], new_tier)
     return TierChanges(upgraded=upgraded, downgraded=downgraded)
+
+
+async def _set_tier(session: AsyncSession, member_ids: list[int], tier: str | None) -> None:
+    await session.execute(
+        update(Balance)
+        .where(Balance.member_id.in_(member_ids))
+        .values(tier=tier)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _measure(name: str):  # type: ignore[no-untyped-def]

@@ -17,17 +17,17 @@ TIER_WINDOW = timedelta(days=365)
 MEASURES = ("visits", "spend")
 
 
-def validate_tier_rules(rules: Any) -> None:
+def validate_tier_rules(rules: Any, locale: str = "zh-TW") -> None:
     if not isinstance(rules, dict) or rules.get("measure") not in MEASURES:
-        raise InvalidProgram("en", detail=f"tier_rules.measure must be one of {MEASURES}")
+        raise InvalidProgram(locale, rule="tier_rules")
     levels = rules.get("levels")
     if not isinstance(levels, list) or not levels:
-        raise InvalidProgram("en", detail="tier_rules.levels must be a non-empty list")
+        raise InvalidProgram(locale, rule="tier_rules")
     for level in levels:
         if not isinstance(level, dict) or not isinstance(level.get("key"), str):
-            raise InvalidProgram("en", detail="each tier level needs a key")
+            raise InvalidProgram(locale, rule="tier_rules")
         if not isinstance(level.get("min"), int) or level["min"] < 1:
-            raise InvalidProgram("en", detail="each tier level needs a min of at least 1")
+            raise InvalidProgram(locale, rule="tier_rules")
 
 
 def tier_name(program: Program, key: str | None, locale: str) -> str | None:

@@ -58,7 +58,7 @@ def api_router(limits: StaffLimits) -> APIRouter:
                 now=utcnow(),
             )
         return _json({"member": member_view(card, locale=call.locale,
-                                            timezone=call.at.store.timezone)})
+                                            timezone=call.at.store.timezone, now=utcnow())})
 
     @router.post("/visit")
     async def visit(request: Request, body: Annotated[VisitRequest, Body()]) -> JSONResponse:
@@ -150,7 +150,8 @@ async def _recent_view(request: Request, call: CounterCall) -> list[dict[str, An
 async def _written(request: Request, call: CounterCall, outcome: CounterOutcome) -> dict[str, Any]:
     """A write's answer: what happened, and the counter's history including it."""
     return {
-        "outcome": outcome_view(outcome, locale=call.locale, timezone=call.at.store.timezone),
+        "outcome": outcome_view(outcome, locale=call.locale, timezone=call.at.store.timezone,
+                                now=utcnow()),
         "recent": await _recent_view(request, call),
     }
 

@@ -9,19 +9,29 @@ from core.i18n import t
 from handlers.counter import CounterOutcome, MemberCard, RecentAction
 
 _DATE = "%Y/%m/%d"
-_DATE_TIME = "%Y/%m/%d %H:%M"
 _TIME = "%H:%M"
-_SHORT_DATE_TIME = "%m/%d %H:%M"
+_DAY_TIME = "%m/%d %H:%M"
 _HISTORY_KINDS = ("stamp", "reward_redeemed")
 
 
-def local(moment: datetime, timezone: str, pattern: str) -> str:
+def _local(moment: datetime, timezone: str, pattern: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime(pattern)
 
 
-def member_view(card: MemberCard, *, locale: str, timezone: str) -> dict[str, Any]:
+def _when(moment: datetime, timezone: str, now: datetime) -> str:
+    """Short, for a glance: the time today, the day and time this year, else the date."""
+    zone = ZoneInfo(timezone)
+    there, today = moment.astimezone(zone), now.astimezone(zone)
+    if there.date() == today.date():
+        return there.strftime(_TIME)
+    return there.strftime(_DAY_TIME if there.year == today.year else _DATE)
+
+
+def member_view(
+    card: MemberCard, *, locale: str, timezone: str, now: datetime
+) -> dict[str, Any]:
     last_visit = (
-        t("staff.counter.last_visit", locale, when=local(card.last_visit_at, timezone, _DATE_TIME))
+        t("staff.counter.last_visit", locale, when=_when(card.last_visit_at, timezone, now))
         if card.last_visit_at
         else t("staff.counter.first_visit", locale)
     )
@@ -39,7 +49,7 @@ def member_view(card: MemberCard, *, locale: str, timezone: str) -> dict[str, An
                 "id": reward.id,
                 "name": reward.name,
                 "expires": t("staff.counter.reward_expires", locale,
-                             date=local(reward.expires_at, timezone, _DATE))
+                             date=_local(reward.expires_at, timezone, _DATE))
                 if reward.expires_at
                 else None,
             }
@@ -48,24 +58,24 @@ def member_view(card: MemberCard, *, locale: str, timezone: str) -> dict[str, An
     }
 
 
-def outcome_view(outcome: CounterOutcome, *, locale: str, timezone: str) -> dict[str, Any]:
+def outcome_view(
+    outcome: CounterOutcome, *, locale: str, timezone: str, now: datetime
+) -> dict[str, Any]:
     return {
         "kind": outcome.kind,
         "message": outcome.message,
         "entry_id": outcome.entry_id,
-        "member": member_view(outcome.member, locale=locale, timezone=timezone),
+        "member": member_view(outcome.member, locale=locale, timezone=timezone, now=now),
     }
 
 
 def recent_view(
     actions: list[RecentAction], *, locale: str, may_void: bool, timezone: str, now: datetime
 ) -> list[dict[str, Any]]:
-    """The counter's history, one line each; today's entries show only the time."""
-    today = local(now, timezone, _DATE)
+    """The counter's history, one line each."""
     lines = []
     for action in actions:
-        day = local(action.created_at, timezone, _DATE)
-        when = local(action.created_at, timezone, _TIME if day == today else _SHORT_DATE_TIME)
+        when = _when(action.created_at, timezone, now)
         name = action.display_name or t("card.member_fallback_name", locale)
         kind = action.kind if action.kind in _HISTORY_KINDS else "other"
         lines.append({

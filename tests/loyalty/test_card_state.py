@@ -1,6 +1,9 @@
+from sqlalchemy import event
+
 from core.db import Database
 from loyalty.balances import card_state
-from tests.loyalty.factories import add_member
+from tests.loyalty.counter import HOUR, fill_card, visit
+from tests.loyalty.factories import T0, add_member, open_shop
 
 
 async def test_a_new_member_has_no_stamps_of_the_default_program(db: Database) -> None:
@@ -12,3 +15,23 @@ async def test_a_new_member_has_no_stamps_of_the_default_program(db: Database) -
     assert (zh.stamps, zh.stamps_required, zh.reward_name) == (0, 3, "免費飲料")
     assert en.reward_name == "a free drink"
     assert zh.rewards_available == [] and zh.tier is None and zh.last_visit_at is None
+
+
+async def test_the_card_costs_two_queries_with_rewards_and_a_tier(db: Database) -> None:
+    shop = await open_shop(db)
+    await fill_card(db, shop, T0)
+    await visit(db, shop, T0 + 24 * HOUR)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with db.transaction() as session:
+            state = await card_state(session, member_id=shop.member_id, locale="en")
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert (state.stamps, len(state.rewards_available)) == (1, 1)
+    assert state.last_visit_at == T0 + 24 * HOUR
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2

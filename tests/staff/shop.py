@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -28,27 +29,19 @@ _CSRF_CONFIG = re.compile(r'"csrfToken": ?"([^"]+)"')
 
 
 @dataclass
-class StaffShop:
-    harness: Harness
+class ShopRows:
+    """A store, and helpers that add the rows a staff page test needs."""
+
     db: Database
     settings: Settings
     store_id: int
-    senders: dict[str, CollectingSender] = field(default_factory=dict)
-
-    @property
-    def app(self) -> Any:
-        return self.harness.app
-
-    def client(self, address: str = "10.0.0.1") -> httpx.AsyncClient:
-        """A browser at `address` (the caller closes it)."""
-        transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
     async def add_staff(self, username: str, *, role: str = "staff",
                         store_ids: list[int] | None = None) -> int:
         async with self.db.transaction() as session:
+            stores = [self.store_id] if store_ids is None else store_ids
             staff = await create_staff(session, username=username, password=PASSWORD, role=role,
-                                       store_ids=[self.store_id] if store_ids is None else store_ids)
+                                       store_ids=stores)
             return staff.id
 
     async def add_store(self, name: str) -> int:
@@ -66,12 +59,13 @@ class StaffShop:
                                        platform_user_id=f"U-{member.id}", following=True))
             return member.id
 
-    async def card_token(self, member_id: int, *, ttl: int = 300) -> IssuedToken:
+    async def card_token(self, member_id: int, *, issued: datetime | None = None,
+                         ttl: int = 300) -> IssuedToken:
         """A QR token and its short code, as the live card page issues them."""
         async with self.db.transaction() as session:
             return await issue_card_token(session, member_id=member_id,
-                                          secret_key=self.settings.secret_key, now=utcnow(),
-                                          ttl_seconds=ttl)
+                                          secret_key=self.settings.secret_key,
+                                          now=issued or utcnow(), ttl_seconds=ttl)
 
     async def ledger(self, member_id: int) -> list[LedgerEntry]:
         async with self.db.transaction() as session:
@@ -79,6 +73,30 @@ class StaffShop:
                 select(LedgerEntry).where(LedgerEntry.member_id == member_id)
                 .order_by(LedgerEntry.id))
             return list(rows.all())
+
+
+@dataclass
+class StaffShop(ShopRows):
+    """The shop with the whole app running in-process."""
+
+    harness: Harness | None = None
+    senders: dict[str, CollectingSender] = field(default_factory=dict)
+
+    @property
+    def app(self) -> Any:
+        assert self.harness is not None
+        return self.harness.app
+
+    def client(self, address: str = "10.0.0.1", *, scheme: str = "http") -> httpx.AsyncClient:
+        """A browser at `address` (the caller closes it)."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
+        return httpx.AsyncClient(transport=transport, base_url=f"{scheme}://testserver")
+
+
+async def open_store(db: Database, settings: Settings, name: str = "Daan") -> ShopRows:
+    async with db.transaction() as session:
+        store = await create_store(session, name=name)
+    return ShopRows(db, settings, store.id)
 
 
 async def login_form_token(client: httpx.AsyncClient) -> str:
@@ -111,13 +129,15 @@ async def page_csrf(client: httpx.AsyncClient) -> str:
     return match.group(1)
 
 
+def collecting_senders() -> dict[str, CollectingSender]:
+    return {"line": CollectingSender(platform="line"),
+            "messenger": CollectingSender(platform="messenger")}
+
+
 @asynccontextmanager
 async def staff_shop(settings: Settings, db: Database) -> AsyncIterator[StaffShop]:
-    senders = {"line": CollectingSender(platform="line"),
-               "messenger": CollectingSender(platform="messenger")}
+    senders = collecting_senders()
     async with running_app(settings, senders=senders) as harness:
-        async with db.transaction() as session:
-            store = await create_store(session, name="Daan")
-        shop = StaffShop(harness, db, settings, store.id, senders)
-        yield shop
+        rows = await open_store(db, settings)
+        yield StaffShop(db, settings, rows.store_id, harness, senders)
         await harness.app.state.counter.notifier.drain()

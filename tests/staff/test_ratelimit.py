@@ -27,13 +27,24 @@ def test_keys_are_counted_apart() -> None:
 
 def test_the_window_slides_instead_of_resetting_at_its_edge() -> None:
     clock = FakeClock()
-    clock.now = 59.0  # late in the first fixed window
+    clock.now = 0.0
     limiter = RateLimiter(limit=4, window_seconds=60, clock=clock)
     assert all(limiter.hit("amy") for _ in range(4))
     clock.now = 61.0  # just into the next window: the old hits still nearly all count
     assert [limiter.hit("amy") for _ in range(2)] == [True, False]
     clock.now = 105.0  # three quarters into it: a quarter of the old hits still count
     assert [limiter.hit("amy") for _ in range(3)] == [True, True, False]
+
+
+def test_a_burst_is_never_split_by_a_window_edge() -> None:
+    clock = FakeClock()
+    clock.now = 59.9  # an absolute clock's window would end in 0.1 s
+    limiter = RateLimiter(limit=3, window_seconds=60, clock=clock)
+    results = []
+    for _ in range(4):
+        results.append(limiter.hit("amy"))
+        clock.now += 0.1
+    assert results == [True, True, True, False]
 
 
 def test_attempts_are_allowed_again_once_a_whole_window_has_passed() -> None:

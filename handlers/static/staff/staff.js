@@ -8,6 +8,9 @@
   const $ = (id) => document.getElementById(id);
   const SCAN_INTERVAL_MS = 120;
   const SCAN_MAX_WIDTH = 640;
+  // A QR that stays in view is one scan; once out of view this long, showing it again is
+  // a new scan (the customer holds the same card up again).
+  const SAME_CODE_GAP_MS = 2000;
   // Refusals that mean "already done" rather than "something is wrong": amber, not red.
   const WARNING_CODES = new Set(["cooldown", "token_used", "already_redeemed"]);
 
@@ -15,6 +18,7 @@
     member: null,
     credential: null, // {token} or {short_code}: how this member was identified
     lastScanned: null,
+    lastSeenAt: 0,
     busy: false,
   };
 
@@ -149,7 +153,6 @@
     panel.setAttribute("aria-hidden", "true");
     state.member = null;
     state.credential = null;
-    state.lastScanned = null;
     $("amount").value = "";
   }
 
@@ -180,19 +183,13 @@
       setStatus(T.camera_ready);
       if (!answer.ok) {
         if (answer.error.code === "network") state.lastScanned = null;
-        closePanelKeepingScan();
+        closePanel();
         showError(answer.error);
         return;
       }
       state.credential = credential;
       showMember(answer.data.member);
     });
-  }
-
-  function closePanelKeepingScan() {
-    const scanned = state.lastScanned;
-    closePanel();
-    state.lastScanned = scanned;
   }
 
   function amountInMinorUnits() {
@@ -327,9 +324,12 @@
       if (!state.busy && video.readyState >= video.HAVE_CURRENT_DATA && video.videoWidth) {
         const text = await decodeFrame();
         const token = text && text.trim();
-        if (token && token !== state.lastScanned) {
+        if (token) {
+          const now = Date.now();
+          const isNew = token !== state.lastScanned || now - state.lastSeenAt > SAME_CODE_GAP_MS;
           state.lastScanned = token;
-          await lookup({ token });
+          state.lastSeenAt = now;
+          if (isNew) await lookup({ token });
         }
       }
     } finally {
