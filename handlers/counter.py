@@ -124,6 +124,9 @@ class Counter:
         if amount is not None and amount < 0:
             raise InvalidRequest(t("counter.error.invalid_request", actor.locale))
         found = await self._identify(session, actor, token=token, short_code=short_code, now=now)
+        # Held for the whole action: the session's identity map only keeps rows someone
+        # references, and the engine, the summary and the notification all ask for them.
+        member = await session.get(Member, found.member_id)
         visit = await record_visit(
             session,
             member_id=found.member_id,
@@ -138,7 +141,8 @@ class Counter:
         summary = await member_summary(
             session, member_id=found.member_id, locale=actor.locale, now=now
         )
-        await self._notify_visit(session, visit, now)
+        assert member is not None  # record_visit refused not_found otherwise
+        await self._notify_visit(session, member, visit, now)
         return CounterOutcome(
             kind="visit",
             member=_card_of(summary),
@@ -164,6 +168,9 @@ class Counter:
         found = await self._identify(
             session, actor, token=token, short_code=short_code, member_id=member_id, now=now
         )
+        # Held for the whole action (see add_visit), the notification names both.
+        member = await session.get(Member, found.member_id)
+        store = await session.get(Store, actor.store_id)
         redeemed = await redeem_reward(
             session,
             reward_id=reward_id,
@@ -175,7 +182,8 @@ class Counter:
             locale=actor.locale,
         )
         card = await self._card(session, found.member_id, actor.locale, now)
-        await self._notify_redemption(session, found.member_id, reward_id, actor.store_id, now)
+        assert member is not None and store is not None  # redeem_reward refused otherwise
+        await self._notify_redemption(session, member, store, reward_id, now)
         return CounterOutcome(
             kind="redemption",
             member=card,
@@ -286,9 +294,9 @@ class Counter:
     ) -> MemberCard:
         return _card_of(await member_summary(session, member_id=member_id, locale=locale, now=now))
 
-    async def _notify_visit(self, session: AsyncSession, visit: VisitResult, now: datetime) -> None:
-        member = await session.get(Member, visit.member_id)
-        assert member is not None
+    async def _notify_visit(
+        self, session: AsyncSession, member: Member, visit: VisitResult, now: datetime
+    ) -> None:
         unlocked = None
         if visit.rewards_issued:
             reward = await session.get(Reward, visit.rewards_issued[0].id)
@@ -304,13 +312,10 @@ class Counter:
         )
 
     async def _notify_redemption(
-        self, session: AsyncSession, member_id: int, reward_id: int, store_id: int, now: datetime
+        self, session: AsyncSession, member: Member, store: Store, reward_id: int, now: datetime
     ) -> None:
-        # All three rows are already in the session (the redemption loaded them).
-        member = await session.get(Member, member_id)
         reward = await session.get(Reward, reward_id)
-        store = await session.get(Store, store_id)
-        assert member is not None and reward is not None and store is not None
+        assert reward is not None
         name = await _reward_name(session, reward, member.locale)
         self.notifier.queue_redemption(session, member=member, reward=name, store=store.name,
                                        now=now)

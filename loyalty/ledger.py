@@ -19,13 +19,20 @@ IS_LIVE = ~exists().where(_Void.reverses_entry_id == LedgerEntry.id) & (LedgerEn
 
 
 async def lock_balance(
-    session: AsyncSession, *, member_id: int, now: datetime, locale: str = "zh-TW"
+    session: AsyncSession,
+    *,
+    member_id: int,
+    now: datetime,
+    locale: str = "zh-TW",
+    require_current: bool = False,
 ) -> Balance:
     """The member's balance row, created if missing and locked FOR UPDATE: every loyalty
     write for one member queues here on PostgreSQL (SQLite's BEGIN IMMEDIATE already
     serialises writers), so checks made after it (cooldown, token used, reward status)
-    see the previous writer's committed work."""
-    if await session.get(Member, member_id) is None:
+    see the previous writer's committed work. With `require_current`, an erased
+    member is not_found too (nothing new is earned or redeemed after erasure)."""
+    member = await session.get(Member, member_id)
+    if member is None or (require_current and member.deleted_at is not None):
         raise NotFound(locale)
     statement = insert_for(session, Balance).values(member_id=member_id, stamps=0, updated_at=now)
     await session.execute(statement.on_conflict_do_nothing(index_elements=["member_id"]))

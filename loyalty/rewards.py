@@ -117,7 +117,9 @@ async def redeem_reward(
     await require_store_actor(
         session, store_id=store_id, staff_id=staff_id, pos_key_id=pos_key_id, locale=locale
     )
-    balance = await lock_balance(session, member_id=member_id, now=now, locale=locale)
+    balance = await lock_balance(
+        session, member_id=member_id, now=now, locale=locale, require_current=True
+    )
     reward = (
         await session.execute(
             select(Reward).where(Reward.id == reward_id).execution_options(populate_existing=True)

@@ -57,7 +57,9 @@ async def record_visit(
     await require_store_actor(
         session, store_id=store_id, staff_id=staff_id, pos_key_id=pos_key_id, locale=locale
     )
-    balance = await lock_balance(session, member_id=member_id, now=now, locale=locale)
+    balance = await lock_balance(
+        session, member_id=member_id, now=now, locale=locale, require_current=True
+    )
     if token_nonce is not None and await _token_used(session, token_nonce):
         raise TokenUsed(locale)
     program = await current_program(session, at=now)

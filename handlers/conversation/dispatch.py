@@ -15,6 +15,7 @@ from core.settings import Settings
 from handlers.conversation import intents
 from handlers.conversation.routing import intent_of
 from handlers.conversation.turn import Turn
+from loyalty.grants import grant_welcome
 
 MAX_MESSAGES_PER_REPLY = 5
 
@@ -65,12 +66,16 @@ class Conversation:
 
     async def _join(self, session: AsyncSession, event: InboundEvent, *, referral: str | None):  # type: ignore[no-untyped-def]
         profile = await self.senders[event.platform].profile(event.user_id)
-        return await members.join_member(
+        joined = await members.join_member(
             session, platform=event.platform, platform_user_id=event.user_id,
             display_name=profile.display_name if profile else None,
             locale=normalize_locale(profile.language if profile else None),
             secret_key=self.settings.secret_key, referral_code=referral,
         )
+        if joined.created:  # the program's welcome stamps, if it gives any
+            await grant_welcome(session, member_id=joined.member.id, rejoined=joined.rejoined,
+                                now=utcnow())
+        return joined
 
     def _answer_group(self, session: AsyncSession, event: InboundEvent) -> None:
         """Groups and rooms: a polite pointer when we are added, silence otherwise."""

@@ -77,18 +77,23 @@ async def stores_for(session: AsyncSession, staff: StaffAccount) -> list[Store]:
     return [store for store in stores if store.id in allowed]
 
 
+async def chosen_store(session: AsyncSession, current: SignedIn) -> Store | None:
+    """The store the session chose, if the account may still work there."""
+    if current.session.store_id is None:
+        return None
+    stores = {store.id: store for store in await stores_for(session, current.staff)}
+    return stores.get(current.session.store_id)
+
+
 async def at_counter(
     request: Request, session: AsyncSession, settings: Settings, now: datetime
 ) -> AtCounter | None:
     """The signed-in account and the store it chose, if it still works there."""
     current = await signed_in(request, session, settings, now)
-    if current is None or current.session.store_id is None:
+    if current is None:
         return None
-    stores = {store.id: store for store in await stores_for(session, current.staff)}
-    store = stores.get(current.session.store_id)
-    if store is None:
-        return None
-    return AtCounter(current.session, current.staff, store)
+    store = await chosen_store(session, current)
+    return None if store is None else AtCounter(current.session, current.staff, store)
 
 
 async def require_counter(

@@ -11,7 +11,7 @@ from core.clock import utcnow
 from core.i18n import SUPPORTED_LOCALES, t
 from core.settings import Settings
 from handlers.ratelimit import TooManyAttempts
-from handlers.staff.auth import at_counter, signed_in, stores_for
+from handlers.staff.auth import chosen_store, signed_in, stores_for
 from handlers.staff.limits import StaffLimits
 from handlers.staff.locale import staff_locale
 from handlers.staff.session import (
@@ -31,6 +31,13 @@ HOME = "/staff/"
 LOGIN = "/staff/login"
 CHOOSE_STORE = "/staff/store"
 NO_STORE = {"Cache-Control": "no-store"}
+# Pages are never framed: a framed counter could be tricked into a tap on 「集點 +1」.
+PAGE_HEADERS = {
+    **NO_STORE,
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 # The amount is typed in the currency's major unit and stored in minor units (ISO 4217
 # gives TWD, like most currencies, two decimals).
 MINOR_UNITS_PER_UNIT = 100
@@ -70,7 +77,7 @@ def render(
             **context,
         },
         status_code=status_code,
-        headers=NO_STORE,
+        headers=PAGE_HEADERS,
     )
 
 
@@ -82,14 +89,16 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         """The counter: camera, typed code, member panel, recent actions."""
         settings = _settings(request)
         async with request.app.state.db.transaction() as session:
-            counter = await at_counter(request, session, settings, utcnow())
-            if counter is None:
-                current = await signed_in(request, session, settings, utcnow())
-                return _redirect(CHOOSE_STORE if current else LOGIN)
-            store_count = len(await stores_for(session, counter.staff))
+            current = await signed_in(request, session, settings, utcnow())
+            if current is None:
+                return _redirect(LOGIN)
+            store = await chosen_store(session, current)
+            if store is None:
+                return _redirect(CHOOSE_STORE)
+            store_count = len(await stores_for(session, current.staff))
         locale = _locale(request)
         config = {
-            "csrfToken": counter.session.csrf_token,
+            "csrfToken": current.session.csrf_token,
             "minorUnits": MINOR_UNITS_PER_UNIT,
             "locale": locale,
             "texts": _script_texts(locale),
@@ -98,10 +107,10 @@ def pages_router(limits: StaffLimits) -> APIRouter:
             request,
             "counter.html",
             locale,
-            staff=counter.staff,
-            store=counter.store,
+            staff=current.staff,
+            store=store,
             may_switch_store=store_count > 1,
-            csrf_token=counter.session.csrf_token,
+            csrf_token=current.session.csrf_token,
             config=config,
         )
 
@@ -244,6 +253,6 @@ def _script_texts(locale: str) -> dict[str, str]:
     keys = (
         "camera_starting", "camera_ready", "camera_denied", "camera_unavailable",
         "looking_up", "working", "network_error", "redeem_action", "undo_action",
-        "void_confirm", "no_rewards", "history_empty", "voided", "dismiss",
+        "void_confirm", "no_rewards", "history_empty", "voided", "dismiss", "failed",
     )
     return {key: t(f"staff.script.{key}", locale) for key in keys}

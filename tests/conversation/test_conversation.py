@@ -1,6 +1,7 @@
 """The customer's conversation, intent by intent, through the real webhook receivers."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -8,7 +9,9 @@ from sqlalchemy import select
 from bot.sender import CollectingSender
 from bot.types import Card, Choice, Profile, Text
 from cards.models import Member, MemberIdentity
+from core.clock import utcnow
 from core.i18n import t
+from loyalty.programs import set_program
 from tests.events import (
     line_body,
     line_event,
@@ -182,3 +185,12 @@ async def test_unfollow_stops_sending_and_refollow_welcomes_back(settings, sende
     assert len(senders["line"].sent) == sent_before + 1
     assert last_reply(senders["line"])[0].text == t(
         "chat.welcome_back", "zh-TW", brand=settings.brand_name, name="Amy")
+
+
+async def test_a_program_with_welcome_stamps_starts_the_new_card_with_them(settings, senders):
+    async with running_app(settings, senders=senders) as harness:
+        async with harness.app.state.db.transaction() as session:
+            await set_program(session, starts_at=utcnow() - timedelta(minutes=1), welcome_stamps=1)
+        await say_line(harness, line_event("follow", "U-amy"))
+    _greeting, card, _consent = last_reply(senders["line"])
+    assert (card.stamps, card.stamps_required) == (1, 3)

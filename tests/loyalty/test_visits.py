@@ -1,8 +1,9 @@
 import pytest
 
+from cards.models import Member
 from core.db import Database
 from loyalty.balances import card_state
-from loyalty.errors import Cooldown, Forbidden, TokenUsed
+from loyalty.errors import Cooldown, Forbidden, NotFound, TokenUsed
 from loyalty.pos_keys import issue_pos_key, revoke_pos_key
 from loyalty.programs import set_program
 from tests.loyalty.counter import HOUR, visit
@@ -125,3 +126,13 @@ async def test_a_revoked_pos_key_cannot_stamp(db: Database) -> None:
         await revoke_pos_key(session, pos_key_id=key.id)
     with pytest.raises(Forbidden):
         await visit(db, shop, T0 + 5 * HOUR, staff_id=None, pos_key_id=key.id)
+
+
+async def test_an_erased_member_collects_nothing(db: Database) -> None:
+    shop = await open_shop(db)
+    async with db.transaction() as session:
+        member = await session.get(Member, shop.member_id)
+        assert member is not None
+        member.deleted_at = T0
+    with pytest.raises(NotFound):
+        await visit(db, shop, T0 + HOUR)

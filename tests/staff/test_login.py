@@ -42,6 +42,7 @@ async def test_a_barista_signs_in_and_gets_the_counter(db: Database, settings: S
     assert "集點 +1" in counter.text
     assert "Daan · amy" in counter.text
     assert counter.headers["cache-control"] == "no-store"
+    assert counter.headers["x-frame-options"] == "DENY"
 
 
 async def test_a_wrong_password_or_unknown_user_is_refused_alike(

@@ -2,6 +2,7 @@
 the page decodes the QR from the video, the member panel slides up, one tap stamps, the
 green result shows and the stamp is in the ledger. Then the same with a typed code."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from playwright.async_api import Page
 
 from app import create_app
 from cards.qr import qr_image
+from core.clock import utcnow
 from core.db import Database
 from core.settings import Settings
+from loyalty.programs import set_program
 from tests.browser import chromium, free_port, serving
 from tests.staff.shop import PASSWORD, collecting_senders, open_store
 
@@ -149,3 +152,57 @@ async def test_a_barista_scans_a_card_with_the_camera_and_stamps_it(
     assert invalid_text == "無效的 QR Code，請顧客重新開啟會員卡"
     # The browser logs each refused request (the cooldown's 409, the bad code's 400).
     assert [text for text in console_errors if not text.endswith(REFUSALS_LOGGED)] == []
+
+
+async def test_a_manager_in_english_redeems_a_reward_and_undoes_it(
+    db: Database, settings: Settings, artifacts_dir: Path
+) -> None:
+    port = free_port()
+    settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
+    app = create_app(settings, senders=collecting_senders())
+    suffix = db.url.split(":", 1)[0].split("+")[0]
+
+    async with serving(app, port) as base_url:
+        shop = await open_store(db, settings)
+        async with db.transaction() as session:
+            # One visit fills the card, so the reward is there at once.
+            await set_program(session, starts_at=utcnow() - timedelta(days=1), stamps_per_visit=3)
+        await shop.add_staff("max", role="manager")
+        member_id = await shop.add_member("Lin")
+        issued = await shop.card_token(member_id)
+
+        # No video file: the fake camera shows its test pattern, so codes are typed.
+        async with chromium(*FAKE_CAMERA_FLAGS) as browser:
+            context = await browser.new_context(viewport=PHONE, locale="en-US",
+                                                has_touch=True, is_mobile=True)
+            page = await context.new_page()
+            page.on("dialog", lambda dialog: dialog.accept())
+            await sign_in(page, base_url, "max")
+            await type_code(page, issued.short_code)
+            await page.wait_for_selector("#panel.open", timeout=SCAN_TIMEOUT_MS)
+            stamped = await stamp_and_wait_for_green(page)
+            await page.wait_for_timeout(400)
+            await page.screenshot(path=artifacts_dir / f"staff-en-reward-ready-{suffix}.png")
+
+            await page.click(".reward-button")
+            await page.wait_for_function(
+                "document.getElementById('result-text').textContent.startsWith('Redeemed')",
+                timeout=SCAN_TIMEOUT_MS)
+            redeemed = await page.text_content("#result-text")
+            await page.click("#result")
+            await page.click("#panel-close")
+            await page.click("#history li:first-child .undo")
+            await page.wait_for_selector("#history li.voided", timeout=SCAN_TIMEOUT_MS)
+            undone = await page.text_content("#result-text")
+            await page.screenshot(path=artifacts_dir / f"staff-en-manager-undo-{suffix}.png")
+            history = await page.locator("#history li").all_text_contents()
+            await context.close()
+
+    ledger = await shop.ledger(member_id)
+    assert stamped.startswith("Stamped 3 / 3 — ready to redeem: ")
+    assert redeemed is not None and redeemed.startswith("Redeemed: ")
+    assert undone == "Redemption voided; the reward is the member's again"
+    assert "Reward redeemed" in history[0] and "Voided" in history[0]
+    assert "Undo" in history[1]  # the stamp can still be undone
+    kinds = [entry.kind for entry in ledger]
+    assert kinds.count("reward_redeemed") == 1 and kinds[-1] == "void"

@@ -49,7 +49,7 @@
     }
     if (!response.ok) {
       const error = (data && data.error) || { code: "http_" + response.status };
-      return { ok: false, error: { code: error.code, message: error.message || T.network_error } };
+      return { ok: false, error: { code: error.code, message: error.message || T.failed } };
     }
     return { ok: true, data };
   }
@@ -214,9 +214,9 @@
     event.preventDefault();
     if (!state.credential) return;
     run(async () => {
-      const body = { ...state.credential, amount: amountInMinorUnits() };
-      afterWrite(await api("visit", body));
-      $("amount").value = "";
+      const answer = await api("visit", { ...state.credential, amount: amountInMinorUnits() });
+      afterWrite(answer);
+      if (answer.ok) $("amount").value = "";
     });
   });
 
@@ -322,7 +322,7 @@
   async function scan() {
     try {
       if (!state.busy && video.readyState >= video.HAVE_CURRENT_DATA && video.videoWidth) {
-        const text = await decodeFrame();
+        const text = await decodeFrame().catch(() => null);
         const token = text && text.trim();
         if (token) {
           const now = Date.now();
