@@ -121,6 +121,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         senders = app.state.sender_override or await _build_senders(app, stack)
         app.state.senders = senders
         app.state.counter = Counter(settings=settings, senders=senders)
+        stack.push_async_callback(app.state.counter.notifier.drain)
         conversation = Conversation(settings, senders)
         app.state.inbox = InboxWriter(db)
         processor = EventProcessor(db, conversation.handle, partitions=settings.webhook_workers)

@@ -41,7 +41,7 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 @contextmanager
 def process(args: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
     proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(health_url)
         yield

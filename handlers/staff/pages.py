@@ -100,7 +100,6 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         config = {
             "csrfToken": current.session.csrf_token,
             "minorUnits": MINOR_UNITS_PER_UNIT,
-            "locale": locale,
             "texts": _script_texts(locale),
         }
         return render(
@@ -185,7 +184,7 @@ def pages_router(limits: StaffLimits) -> APIRouter:
                 return _forbidden(request)
             allowed = {store.id for store in await stores_for(session, current.staff)}
         if store_id not in allowed:
-            return _forbidden(request)
+            return _forbidden(request, "loyalty.error.forbidden")
         response = _redirect(HOME)
         set_session_cookie(response, settings, current.session.with_store(store_id))
         return response
@@ -242,10 +241,9 @@ def _login_form(
     return response
 
 
-def _forbidden(request: Request) -> Response:
+def _forbidden(request: Request, reason: str = "staff.error.csrf") -> Response:
     locale = _locale(request)
-    return render(request, "message.html", locale, status_code=403,
-                  message=t("staff.error.csrf", locale))
+    return render(request, "message.html", locale, status_code=403, message=t(reason, locale))
 
 
 def _script_texts(locale: str) -> dict[str, str]:
