@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import migrations
 from core.i18n import t
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 app = typer.Typer(help="Punchline: a membership card for LINE and Messenger.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -61,11 +62,17 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     """Migrate, seed a demo brand (two stores, 3 stamps for a free drink), and serve."""
     from loyalty.demo import seed_demo
 
+    base = f"http://{host}:{port}"
+    if get_settings().public_base_url == Settings.model_fields["public_base_url"].default:
+        # Card images and pages must point at where the demo really listens.
+        os.environ["PUBLIC_BASE_URL"] = base
+        get_settings.cache_clear()
     settings = get_settings()
     migrations.upgrade(settings.database_url)
     seeded = asyncio.run(seed_demo(settings.database_url))
-    base = f"http://{host}:{port}"
     table = Table(title=f"{settings.brand_name} is running", show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")  # keys and passwords are shown whole, never cut
     table.add_row("Chat simulator", f"{base}/simulator/")
     table.add_row("Staff page", f"{base}/staff/")
     table.add_row("API docs", f"{base}/docs")
