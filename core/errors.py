@@ -1,7 +1,10 @@
 """One error type for everything the app refuses, and one handler that renders it."""
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from core.i18n import normalize_locale, t
 
 
 class AppError(Exception):
@@ -58,5 +61,17 @@ async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A body or query that does not fit the schema: the same error shape, with the
+    fields at fault, in the caller's language."""
+    assert isinstance(exc, RequestValidationError)
+    locale = normalize_locale(request.headers.get("accept-language"))
+    fields = [".".join(str(part) for part in error["loc"]) for error in exc.errors()]
+    body = {"code": "invalid_request", "message": t("errors.invalid_request", locale),
+            "fields": fields}
+    return JSONResponse({"error": body}, status_code=422)
+
+
 def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)

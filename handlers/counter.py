@@ -122,7 +122,7 @@ class Counter:
         """Stamps the visit of the member the QR names (`amount` in minor units, optional).
         Refusals: token_invalid, token_expired, token_used, cooldown, forbidden."""
         if amount is not None and amount < 0:
-            raise InvalidRequest(t("counter.error.invalid_request", actor.locale))
+            raise InvalidRequest(t("errors.invalid_request", actor.locale))
         found = await self._identify(session, actor, token=token, short_code=short_code, now=now)
         # Held for the whole action: the session's identity map only keeps rows someone
         # references, and the engine, the summary and the notification all ask for them.

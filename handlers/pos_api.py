@@ -12,11 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,27 +39,7 @@ class IdempotencyKeyRequired(AppError):
     code = "idempotency_key_required"
 
 
-class PosRoute(APIRoute):
-    """Renders request validation errors in the API's one error shape."""
-
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as error:
-                locale = locale_of(request.headers.get("accept-language"))
-                fields = [".".join(str(part) for part in e["loc"]) for e in error.errors()]
-                body = {"error": {"code": "invalid_request",
-                                  "message": t("counter.error.invalid_request", locale),
-                                  "fields": jsonable_encoder(fields)}}
-                return JSONResponse(body, status_code=422)
-
-        return route
-
-
-router = APIRouter(prefix="/api/v1", tags=["POS"], route_class=PosRoute)
+router = APIRouter(prefix="/api/v1", tags=["POS"])
 _bearer = HTTPBearer(auto_error=False, description="The store's POS key.")
 
 

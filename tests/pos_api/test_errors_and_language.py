@@ -32,7 +32,7 @@ async def test_a_malformed_request_keeps_the_error_shape_and_names_the_fields(sh
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "invalid_request"
-    assert error["message"] == t("counter.error.invalid_request", "en")
+    assert error["message"] == t("errors.invalid_request", "en")
     assert "body.reward_id" in error["fields"]
 
 
