@@ -8,7 +8,12 @@ card with a fresh QR token and short code). An event counts as fully processed w
 sandbox has recorded its reply. Figures: events/s (first request sent to last reply
 recorded) and the webhook's own p50/p99 response time.
 
-    python -m bench.webhook --events 2000 --concurrency 32 --db postgresql --db sqlite
+Two ways to load it: closed loop (`--concurrency` senders, each sending its next event
+as soon as the last is answered: the most the worker can do, and latency = senders /
+throughput), and open loop (`--rate`: card events sent on a fixed schedule whatever the
+answers, as platforms deliver them: the response time at that load).
+
+    python -m bench.webhook --events 2000 --concurrency 32 --rate 400 --db postgresql
 """
 
 import asyncio
@@ -38,6 +43,7 @@ LINE_SECRET = Settings.model_fields["line_channel_secret"].default
 @dataclass
 class PhaseResult:
     phase: str
+    load: str
     database: str
     events: int
     seconds: float
@@ -94,32 +100,54 @@ async def recorded_messages(http: aiohttp.ClientSession, sandbox: str, after_id:
     return messages[-1]["id"] if messages else after_id
 
 
+async def post_webhook(http: aiohttp.ClientSession, punchline: str, body: bytes,
+                       latencies: list[float]) -> None:
+    sent = time.perf_counter()
+    async with http.post(f"{punchline}/webhooks/line", data=body, headers={
+        "X-Line-Signature": signature(body), "Content-Type": "application/json",
+    }) as response:
+        await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"webhook answered {response.status}")
+    latencies.append((time.perf_counter() - sent) * 1000)
+
+
+async def closed_loop(http: aiohttp.ClientSession, punchline: str, bodies: list[bytes],
+                      latencies: list[float], concurrency: int) -> None:
+    pending = list(reversed(bodies))
+
+    async def sender() -> None:
+        while pending:
+            await post_webhook(http, punchline, pending.pop(), latencies)
+
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+
+
+async def open_loop(http: aiohttp.ClientSession, punchline: str, bodies: list[bytes],
+                    latencies: list[float], rate: float) -> None:
+    start, in_flight = time.perf_counter(), []
+    for index, body in enumerate(bodies):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        in_flight.append(asyncio.create_task(post_webhook(http, punchline, body, latencies)))
+    await asyncio.gather(*in_flight)
+
+
 async def run_phase(http: aiohttp.ClientSession, *, punchline: str, sandbox: str,
                     database: str, phase: str, kind: str, users: list[str],
-                    messages_per_event: int, concurrency: int) -> PhaseResult:
+                    messages_per_event: int, concurrency: int,
+                    rate: float | None = None) -> PhaseResult:
     tokens = await reply_tokens(http, sandbox, users)
     bodies = [line_body(kind, user, token) for user, token in zip(users, tokens, strict=True)]
     start_cursor = await recorded_messages(http, sandbox, 0)
     expected = start_cursor + messages_per_event * len(bodies)
     latencies: list[float] = []
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-
-    async def counter() -> None:
-        while not queue.empty():
-            body = queue.get_nowait()
-            sent = time.perf_counter()
-            async with http.post(f"{punchline}/webhooks/line", data=body, headers={
-                "X-Line-Signature": signature(body), "Content-Type": "application/json",
-            }) as response:
-                await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"webhook answered {response.status}")
-            latencies.append((time.perf_counter() - sent) * 1000)
-
     started = time.perf_counter()
-    await asyncio.gather(*(counter() for _ in range(concurrency)))
+    if rate is None:
+        await closed_loop(http, punchline, bodies, latencies, concurrency)
+    else:
+        await open_loop(http, punchline, bodies, latencies, rate)
     cursor, deadline = start_cursor, time.monotonic() + 120
     while cursor < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
@@ -127,37 +155,42 @@ async def run_phase(http: aiohttp.ClientSession, *, punchline: str, sandbox: str
     if cursor < expected:
         raise RuntimeError(f"{phase}: only {cursor - start_cursor} of "
                            f"{expected - start_cursor} reply messages arrived")
-    return PhaseResult(phase, database, len(bodies), time.perf_counter() - started, latencies)
+    load = f"{concurrency} senders" if rate is None else f"{rate:.0f}/s offered"
+    return PhaseResult(phase, load, database, len(bodies), time.perf_counter() - started,
+                       latencies)
+
+
+FOLLOW = {"phase": "follow", "kind": "follow", "messages_per_event": 3}
+CARD = {"phase": "card", "kind": "message", "messages_per_event": 1}
 
 
 async def drive(database: str, *, punchline: str, sandbox: str, events: int,
-                concurrency: int) -> list[PhaseResult]:
-    connector = aiohttp.TCPConnector(limit=concurrency * 2)
-    async with aiohttp.ClientSession(connector=connector) as http:
+                concurrency: int, rate: float | None) -> list[PhaseResult]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         users = await prepare_users(http, sandbox, events)
-        results = []
-        for phase, kind, per_event in (("follow", "follow", 3), ("card", "message", 1)):
-            results.append(await run_phase(
-                http, punchline=punchline, sandbox=sandbox, database=database,
-                phase=phase, kind=kind, users=users, messages_per_event=per_event,
-                concurrency=concurrency))
+        common = {"http": http, "punchline": punchline, "sandbox": sandbox,
+                  "database": database, "users": users, "concurrency": concurrency}
+        results = [await run_phase(**common, **FOLLOW), await run_phase(**common, **CARD)]
+        if rate is not None:
+            results.append(await run_phase(**common, **CARD, rate=rate))
         return results
 
 
-def bench_database(database: str, *, events: int, concurrency: int) -> list[PhaseResult]:
+def bench_database(database: str, *, events: int, concurrency: int,
+                   rate: float | None) -> list[PhaseResult]:
     with servers.database(database) as url, servers.sandbox() as sandbox, \
             servers.punchline(url, sandbox) as punchline:
         return asyncio.run(drive(database, punchline=punchline, sandbox=sandbox, events=events,
-                                 concurrency=concurrency))
+                                 concurrency=concurrency, rate=rate))
 
 
-def report(results: list[PhaseResult], concurrency: int) -> None:
-    table = Table(title=f"bench/webhook: one worker, {concurrency} concurrent senders")
-    for column in ("database", "event", "events", "events/s", "webhook p50 ms",
+def report(results: list[PhaseResult]) -> None:
+    table = Table(title="bench/webhook: one worker")
+    for column in ("database", "event", "load", "events", "events/s", "webhook p50 ms",
                    "webhook p99 ms", "mean ms"):
         table.add_column(column, justify="right")
     for r in results:
-        table.add_row(r.database, r.phase, str(r.events), f"{r.events_per_second:.0f}",
+        table.add_row(r.database, r.phase, r.load, str(r.events), f"{r.events_per_second:.0f}",
                       f"{r.percentile(0.50):.1f}", f"{r.percentile(0.99):.1f}",
                       f"{statistics.fmean(r.latencies_ms):.1f}")
     console.print(table)
@@ -165,7 +198,9 @@ def report(results: list[PhaseResult], concurrency: int) -> None:
 
 def main(
     events: Annotated[int, typer.Option(help="Events per phase (one per user).")] = 2000,
-    concurrency: Annotated[int, typer.Option(help="Concurrent webhook senders.")] = 32,
+    concurrency: Annotated[int, typer.Option(help="Closed loop: concurrent senders.")] = 32,
+    rate: Annotated[float, typer.Option(
+        help="Open loop: card events offered per second (0 skips it).")] = 400,
     db: Annotated[list[str], typer.Option(help="sqlite and/or postgresql.")] = None,  # type: ignore[assignment]
 ) -> None:
     results = []
@@ -174,9 +209,10 @@ def main(
         task = progress.add_task("benchmarking", total=len(chosen))
         for database in chosen:
             progress.update(task, description=f"{database}: {events} follows, {events} cards")
-            results += bench_database(database, events=events, concurrency=concurrency)
+            results += bench_database(database, events=events, concurrency=concurrency,
+                                      rate=rate or None)
             progress.advance(task)
-    report(results, concurrency)
+    report(results)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -36,19 +36,25 @@ class JoinResult:
     rejoined: bool  # this identity was erased before: no second welcome, no referral
 
 
+# Built once: every inbound chat event starts here.
+_IDENTITY_WITH_MEMBER = (
+    select(MemberIdentity)
+    .options(joinedload(MemberIdentity.member).joinedload(Member.identities))
+    .where(
+        MemberIdentity.platform == bindparam("platform"),
+        MemberIdentity.platform_user_id == bindparam("platform_user_id"),
+    )
+)
+
+
 async def find_identity(
     session: AsyncSession, *, platform: str, platform_user_id: str
 ) -> MemberIdentity | None:
     """The identity with its member (and the member's identities) loaded, in one query."""
-    statement = (
-        select(MemberIdentity)
-        .options(joinedload(MemberIdentity.member).joinedload(Member.identities))
-        .where(
-            MemberIdentity.platform == platform,
-            MemberIdentity.platform_user_id == platform_user_id,
-        )
+    result = await session.execute(
+        _IDENTITY_WITH_MEMBER, {"platform": platform, "platform_user_id": platform_user_id}
     )
-    return (await session.execute(statement)).unique().scalar_one_or_none()
+    return result.unique().scalar_one_or_none()
 
 
 async def join_member(

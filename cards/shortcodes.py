@@ -7,6 +7,7 @@ webhook's hot path, every time a card is sent.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.codes import UNAMBIGUOUS_ALPHABET, normalize_code, random_code
 from cards.models import ShortCode
 from cards.tokens import issue_qr_token
-from core.db import insert_for
+from core.db import dialect_insert
 from core.errors import TokenExpired, TokenInvalid
 from core.i18n import t
 
@@ -34,22 +35,27 @@ def format_short_code(code: str) -> str:
     return f"{code[:half]}-{code[half:]}"
 
 
+@cache
+def _insert_short_code(dialect: str):  # type: ignore[no-untyped-def]
+    # Built once per database kind: every card message issues a code.
+    return (
+        dialect_insert(dialect, ShortCode)
+        .on_conflict_do_nothing(index_elements=["code"])
+        .returning(ShortCode.code)
+    )
+
+
 async def issue_card_token(
     session: AsyncSession, *, member_id: int, secret_key: str, now: datetime, ttl_seconds: int
 ) -> IssuedToken:
     """A fresh QR token for the member and the short code that stands for it."""
     issued = issue_qr_token(secret_key, member_id=member_id, now=now, ttl_seconds=ttl_seconds)
+    statement = _insert_short_code(session.get_bind().dialect.name)
     for _ in range(_ATTEMPTS):
         code = random_code(SHORT_CODE_LENGTH)
-        statement = (
-            insert_for(session, ShortCode)
-            .values(
-                code=code, member_id=member_id, token=issued.token, expires_at=issued.expires_at
-            )
-            .on_conflict_do_nothing(index_elements=["code"])
-            .returning(ShortCode.code)
-        )
-        if (await session.execute(statement)).scalar_one_or_none() is not None:
+        row = {"code": code, "member_id": member_id, "token": issued.token,
+               "expires_at": issued.expires_at}
+        if (await session.execute(statement, row)).scalar_one_or_none() is not None:
             return IssuedToken(
                 token=issued.token, short_code=format_short_code(code), expires_at=issued.expires_at
             )

@@ -104,12 +104,15 @@ def _use_immediate_transactions(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def dialect_insert(dialect: str, model: Any) -> Any:
+    """`insert(model)` for the database kind ("postgresql" or "sqlite"), so callers can
+    add ON CONFLICT clauses (both spell them the same way)."""
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
 def insert_for(session: AsyncSession, model: Any) -> Any:
-    """`insert(model)` in the session's dialect, so callers can add ON CONFLICT clauses
-    (SQLite and PostgreSQL spell them the same way)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+    """`dialect_insert` for the session's database."""
+    return dialect_insert(session.get_bind().dialect.name, model)
 
 
 class Database:

@@ -10,11 +10,12 @@ from core.db import Database
 from core.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# async on purpose: FastAPI runs a plain `def` dependency in a worker thread.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
