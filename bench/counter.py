@@ -28,7 +28,7 @@ from core.db import Database
 from loyalty.pos_keys import issue_pos_key
 from loyalty.stores import create_store
 
-console = Console()
+console = Console(width=120)
 WARMUP_VISITS = 200
 
 

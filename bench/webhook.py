@@ -36,7 +36,7 @@ from rich.table import Table
 from bench import servers
 from core.settings import Settings
 
-console = Console()
+console = Console(width=120)
 LINE_SECRET = Settings.model_fields["line_channel_secret"].default
 
 
