@@ -4,7 +4,6 @@ removed when the context exits."""
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,14 +16,9 @@ import httpx
 
 import migrations
 from tests import databases
+from tests.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_up(url: str, timeout: float = 30.0) -> None:

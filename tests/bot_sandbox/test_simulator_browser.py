@@ -5,7 +5,6 @@ a generic template."""
 import asyncio
 import io
 import json
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,8 @@ from PIL import Image, ImageDraw
 from playwright.async_api import Page, async_playwright, expect
 
 from bot.sandbox import SandboxState, create_sandbox_app, simulator_router
+from tests.browser import CHROMIUM, QUIET_CHROMIUM_FLAGS, free_port
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LINE_TOKEN = "browser-line-token"
 PAGE_TOKEN = "browser-page-token"
 
@@ -277,15 +268,9 @@ class StandInBot:
         response.raise_for_status()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 async def server_url() -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     state = SandboxState()
     _set_up_rich_menu(state)
@@ -335,7 +320,8 @@ def chromium() -> str:
 @pytest.fixture
 async def page(chromium: str) -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=QUIET_CHROMIUM_FLAGS)
         context = await browser.new_context(viewport={"width": 420, "height": 1000})
         yield await context.new_page()
         await browser.close()

@@ -1,7 +1,6 @@
 """The live card page in real Chromium: the QR refreshes before it expires and stays on
 screen while the phone is offline, until the token's lifetime is over."""
 
-import shutil
 from pathlib import Path
 
 import httpx
@@ -13,17 +12,9 @@ from core.db import Database
 from core.i18n import t
 from core.settings import Settings
 from handlers.card_page import card_page_router
+from tests.browser import CHROMIUM, QUIET_CHROMIUM_FLAGS
 from tests.cards.members import join
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TTL_SECONDS = 6  # refreshes 1.5 s before expiry (a quarter of the lifetime)
 
 pytestmark = pytest.mark.browser
@@ -56,7 +47,8 @@ async def test_the_live_card_refreshes_and_keeps_working_offline(
                 body=response.content,
             )
 
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=QUIET_CHROMIUM_FLAGS)
         page = await browser.new_page(viewport={"width": 360, "height": 740})
         await page.route("**/*", serve)
         await page.goto(f"http://card.test/card/{member.card_key}")
