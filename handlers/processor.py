@@ -7,6 +7,10 @@ handles it in one transaction with one COMMIT; replies go out after it, concurre
 across people. If any event of a batch fails, the batch is rolled back and its events
 are handled one by one, so one bad event never takes others down with it.
 
+Events a crashed process stored but never handled are recovered at start and by a
+sweep every grace period, each claimed atomically so that several web workers never
+process one twice.
+
 Sending is pipelined: while a batch's replies are on the wire, the worker already
 handles the next batch; a batch's replies start only after the previous batch's replies
 of the same partition are out, so one person's replies never overtake each other.
@@ -16,25 +20,29 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import InboundEvent
+from core.clock import utcnow
 from core.db import Database, QueuedAfterCommit, run_after_commit
 from handlers.inbox import StoredEvent, mark_processed
 from handlers.inbox_models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
+RECOVERY_BATCH = 1000
 EventHandler = Callable[[AsyncSession, InboundEvent], Awaitable[None]]
 Reparser = Callable[[str, dict, str], InboundEvent | None]
 
 
 class EventProcessor:
     def __init__(self, db: Database, handle: EventHandler, *, partitions: int = 8,
-                 max_batch: int = 64) -> None:
+                 max_batch: int = 64, recovery_grace_seconds: float = 60) -> None:
         self._db = db
+        self._recovery_grace = timedelta(seconds=recovery_grace_seconds)
         self._handle = handle
         self._max_batch = max_batch
         self._queues: list[asyncio.Queue[StoredEvent]] = [
@@ -45,7 +53,8 @@ class EventProcessor:
 
     async def start(self, reparse: Reparser) -> None:
         self._tasks = [asyncio.create_task(self._work(p)) for p in range(len(self._queues))]
-        await self._recover(reparse)
+        await self.recover(reparse)
+        self._tasks.append(asyncio.create_task(self._sweep(reparse)))
 
     async def stop(self) -> None:
         await self.drain()
@@ -106,17 +115,40 @@ class EventProcessor:
             async with self._db.transaction() as session:
                 await mark_processed(session, [batch[0].row_id], error=repr(exc))
 
-    async def _recover(self, reparse: Reparser) -> None:
-        """Queue events stored before a crash or restart but never processed."""
+    async def _sweep(self, reparse: Reparser) -> None:
+        while True:
+            await asyncio.sleep(self._recovery_grace.total_seconds())
+            try:
+                await self.recover(reparse)
+            except Exception:  # the next sweep tries again
+                log.exception("recovering webhook events failed")
+
+    async def recover(self, reparse: Reparser) -> None:
+        """Queue events a crashed or restarted process stored but never processed.
+
+        Only events unprocessed for longer than the grace period are taken (a live
+        worker finishes its own in milliseconds), and taking them moves their
+        `received_at` to now in the same UPDATE: a second worker recovering at the same
+        moment no longer matches them, so each is recovered by one process only."""
+        now = utcnow()
+        stale = (
+            select(WebhookEvent.id)
+            .where(WebhookEvent.processed_at.is_(None),
+                   WebhookEvent.received_at < now - self._recovery_grace)
+            .order_by(WebhookEvent.id)
+            .limit(RECOVERY_BATCH)
+        )
+        claim = (
+            update(WebhookEvent)
+            .where(WebhookEvent.id.in_(stale.scalar_subquery()),
+                   WebhookEvent.received_at < now - self._recovery_grace)
+            .values(received_at=now)
+            .returning(WebhookEvent.id, WebhookEvent.platform, WebhookEvent.payload,
+                       WebhookEvent.event_key)
+            .execution_options(synchronize_session=False)
+        )
         async with self._db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(WebhookEvent.id, WebhookEvent.platform, WebhookEvent.payload,
-                           WebhookEvent.event_key)
-                    .where(WebhookEvent.processed_at.is_(None))
-                    .order_by(WebhookEvent.id)
-                )
-            ).all()
+            rows = sorted((await session.execute(claim)).all())
         pending = []
         for row_id, platform, payload, key in rows:
             event = reparse(platform, payload, key)
