@@ -17,6 +17,7 @@ from bot.sandbox.app import create_sandbox_app
 from bot.sandbox.simulator import simulator_router
 from bot.sandbox.state import SandboxState
 from bot.sender import Sender
+from broadcast.scheduler import Scheduler
 from core.db import Database
 from core.errors import install_error_handler
 from core.settings import SANDBOX_PATHS, Settings, get_settings
@@ -129,6 +130,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.processor = processor
         await processor.start(webhooks.reparse)
         stack.push_async_callback(processor.stop)
+        app.state.scheduler = None
+        if settings.scheduler_enabled:
+            app.state.scheduler = Scheduler(db, timezone=settings.timezone,
+                                            check_seconds=settings.scheduler_check_seconds)
+            await app.state.scheduler.start()
+            stack.push_async_callback(app.state.scheduler.stop)
         # What exists after start-up lives as long as the process: keep it out of the
         # cyclic GC's full collections, which otherwise stall the loop for milliseconds.
         gc.collect()

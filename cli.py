@@ -31,6 +31,8 @@ program_app = typer.Typer(help="The stamp rules.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 app.add_typer(staff_app, name="staff")
 app.add_typer(program_app, name="program")
+jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 console = Console()
 err_console = Console(stderr=True)
 T = TypeVar("T")
@@ -284,3 +286,118 @@ def program_set(
     program_id = _in_transaction(change)
     console.print(f"[green]program {program_id}[/green] in force from {start.isoformat()}")
     program_show()
+
+
+def _local_time(moment: datetime | None) -> str:
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        return "—"
+    return f"{moment.astimezone(ZoneInfo(get_settings().timezone)):%Y-%m-%d %H:%M}"
+
+
+def _counts_text(counts: dict[str, int] | None) -> str:
+    return ", ".join(f"{name} {value}" for name, value in (counts or {}).items()) or "—"
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """The scheduled jobs: when each is due next and how its last run went."""
+    from zoneinfo import ZoneInfo
+
+    from broadcast.job_runs import last_job_runs
+    from broadcast.jobs import JOBS
+    from core.clock import utcnow
+
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    last_runs = _in_transaction(
+        lambda session: last_job_runs(session, jobs=[job.name for job in JOBS]))
+    now = utcnow()
+    table = Table(title=f"Scheduled jobs (times in {settings.timezone})")
+    for column, no_wrap in (("job", True), ("schedule", False), ("next run", True),
+                            ("last run", True), ("outcome", False)):
+        table.add_column(column, no_wrap=no_wrap)
+    for job in JOBS:
+        run = last_runs.get(job.name)
+        table.add_row(
+            job.name, " ".join(f"{field}={value}" for field, value in job.cron.items()),
+            _local_time(job.next_run_after(now, zone)),
+            _local_time(run.started_at) if run else "never",
+            f"{run.outcome} ({run.cause})" if run else "—",
+        )
+    console.print(table)
+    for job in JOBS:
+        run = last_runs.get(job.name)
+        did = f" Last run: {run.error or _counts_text(run.counts)}." if run else ""
+        console.print(f"{job.name}: {job.description}{did}", markup=False)
+
+
+@jobs_app.command("run")
+def jobs_run(name: str) -> None:
+    """Run a scheduled job now; the run is recorded like a scheduled one."""
+    from broadcast.jobs import JOBS, find_job, run_job
+    from broadcast.models import JobRun
+    from core.db import Database
+
+    job = find_job(name)
+    if job is None:
+        err_console.print(f"[red]no job {name!r}[/red]; jobs: "
+                          f"{', '.join(known.name for known in JOBS)}")
+        raise typer.Exit(1)
+    settings = get_settings()
+
+    async def run() -> JobRun:
+        database = Database(settings.database_url)
+        try:
+            return await run_job(database, job, cause="manual", timezone=settings.timezone)
+        finally:
+            await database.dispose()
+
+    with console.status(f"running {name}…"):
+        finished = asyncio.run(run())
+    seconds = (finished.finished_at - finished.started_at).total_seconds()
+    if finished.outcome != "succeeded":
+        err_console.print(f"[red]{name} {finished.outcome}[/red] after {seconds:.1f} s: "
+                          f"{finished.error}")
+        raise typer.Exit(1)
+    console.print(f"[green]{name} succeeded[/green] in {seconds:.1f} s: "
+                  f"{_counts_text(finished.counts)}")
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler as a process of its own, without the web server (for web
+    workers started with SCHEDULER_ENABLED=false). Ctrl-C or SIGTERM stops it."""
+    import logging
+    import signal
+
+    from rich.logging import RichHandler
+
+    from broadcast.scheduler import Scheduler
+    from core.db import Database
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=err_console, show_path=False)])
+    settings = get_settings()
+
+    async def run() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        database = Database(settings.database_url)
+        job_scheduler = Scheduler(database, timezone=settings.timezone,
+                                  check_seconds=settings.scheduler_check_seconds)
+        try:
+            await job_scheduler.start()
+            state = ("leading" if job_scheduler.is_leader
+                     else "standing by (another scheduler leads)")
+            console.print(f"[green]scheduler {state}[/green]; Ctrl-C stops it")
+            await stopping.wait()
+        finally:
+            await job_scheduler.stop()
+            await database.dispose()
+        console.print("scheduler stopped")
+
+    asyncio.run(run())

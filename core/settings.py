@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = 1024 * 1024
     webhook_workers: int = 16
 
+    # Run the scheduler in this process (one leads per deployment; see broadcast.scheduler).
+    scheduler_enabled: bool = True
+    # How often a standby scheduler tries to take the lead, and the leader checks it holds it.
+    scheduler_check_seconds: float = 10.0
+
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> "Settings":
         if self.environment == "production":

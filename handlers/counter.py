@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from bot.sender import Sender
 from cards.models import Member, MemberIdentity
@@ -126,7 +126,7 @@ class Counter:
         found = await self._identify(session, actor, token=token, short_code=short_code, now=now)
         # Held for the whole action: the session's identity map only keeps rows someone
         # references, and the engine, the summary and the notification all ask for them.
-        member = await session.get(Member, found.member_id)
+        member = await _member(session, found.member_id)
         visit = await record_visit(
             session,
             member_id=found.member_id,
@@ -138,17 +138,23 @@ class Counter:
             now=now,
             locale=actor.locale,
         )
-        summary = await member_summary(
-            session, member_id=found.member_id, locale=actor.locale, now=now
-        )
         assert member is not None  # record_visit refused not_found otherwise
         await self._notify_visit(session, member, visit, now)
+        card = MemberCard(
+            member_id=member.id,
+            display_name=member.display_name,
+            stamps=visit.stamps,
+            stamps_required=visit.stamps_required,
+            rewards=visit.rewards_available,
+            tier=visit.tier_name,
+            last_visit_at=now,
+        )
         return CounterOutcome(
             kind="visit",
-            member=_card_of(summary),
+            member=card,
             entry_id=visit.entry_id,
             rewards_issued=visit.rewards_issued,
-            message=_visit_message(visit, summary, actor.locale),
+            message=_visit_message(visit, actor.locale),
         )
 
     async def redeem(
@@ -169,7 +175,7 @@ class Counter:
             session, actor, token=token, short_code=short_code, member_id=member_id, now=now
         )
         # Held for the whole action (see add_visit), the notification names both.
-        member = await session.get(Member, found.member_id)
+        member = await _member(session, found.member_id)
         store = await session.get(Store, actor.store_id)
         redeemed = await redeem_reward(
             session,
@@ -321,6 +327,18 @@ class Counter:
                                        now=now)
 
 
+# Built once: every counter action loads its member, with the identities a
+# notification goes to, in this one query.
+_MEMBER_WITH_IDENTITIES = (
+    select(Member).options(joinedload(Member.identities)).where(Member.id == bindparam("id"))
+)
+
+
+async def _member(session: AsyncSession, member_id: int) -> Member | None:
+    result = await session.execute(_MEMBER_WITH_IDENTITIES, {"id": member_id})
+    return result.unique().scalar_one_or_none()
+
+
 async def _reward_name(session: AsyncSession, reward: Reward, locale: str) -> str:
     program = await session.get(Program, reward.program_id)
     assert program is not None
@@ -349,18 +367,18 @@ def _card_of(summary: MemberSummary) -> MemberCard:
     )
 
 
-def _visit_message(visit: VisitResult, summary: MemberSummary, locale: str) -> str:
+def _visit_message(visit: VisitResult, locale: str) -> str:
     """「已集點 3 / 3 — 可兌換：免費飲料」: a visit that filled the card shows it full."""
     stamps = visit.stamps_required if visit.rewards_issued else visit.stamps
     params = {"stamps": stamps, "required": visit.stamps_required}
-    if not summary.rewards_available:
+    if not visit.rewards_available:
         return t("counter.result.visit", locale, **params)
-    return t("counter.result.visit_rewards", locale, rewards=_rewards_text(summary, locale),
-             **params)
+    return t("counter.result.visit_rewards", locale,
+             rewards=_rewards_text(visit.rewards_available, locale), **params)
 
 
-def _rewards_text(summary: MemberSummary, locale: str) -> str:
-    counted = Tally(reward.name for reward in summary.rewards_available)
+def _rewards_text(rewards: list[RewardView], locale: str) -> str:
+    counted = Tally(reward.name for reward in rewards)
     return t("counter.separator", locale).join(
         name if count == 1 else t("counter.reward_count", locale, reward=name, count=count)
         for name, count in counted.items()

@@ -4,8 +4,9 @@ hot path, so it costs two indexed queries and writes nothing."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core.clock import utcnow
 from loyalty.models import Balance, Program, Reward
@@ -82,6 +83,22 @@ async def available_rewards(
         .order_by(Reward.expires_at.is_(None), Reward.expires_at, Reward.id)
     )
     return [(reward, program) for reward, program in (await session.execute(statement)).all()]
+
+
+# For queries built once that load the available rewards of the bound `member_id` at
+# the bound `now` (outer-joined to what else they load), each with the program it was
+# earned under (`EarnedUnder`).
+AVAILABLE_REWARD = and_(
+    Reward.member_id == bindparam("member_id"),
+    Reward.status == "available",
+    or_(Reward.expires_at.is_(None), Reward.expires_at > bindparam("now")),
+)
+EarnedUnder = aliased(Program)
+
+
+def soonest_expiring_first(reward: RewardView) -> tuple[bool, datetime | None, int]:
+    """Sort key: the order the counter lists rewards in (no expiry last, then by id)."""
+    return reward.expires_at is None, reward.expires_at, reward.id
 
 
 def reward_views(rewards: list[tuple[Reward, Program]], locale: str) -> list[RewardView]:

@@ -6,13 +6,14 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from core.db import insert_for
+from core.db import dialect_insert
 from core.errors import AppError
 from loyalty.errors import IdempotencyMismatch
 from loyalty.models import IdempotencyRecord
@@ -33,6 +34,30 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Every POS write runs these: built once (building a statement costs more Python than
+# running it), on the table so the ORM has nothing to add.
+_records = IdempotencyRecord.__table__.c
+
+
+@cache
+def _claim(dialect: str):  # type: ignore[no-untyped-def]
+    return (
+        dialect_insert(dialect, IdempotencyRecord.__table__)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(_records.id)
+    )
+
+
+_ANSWER = (
+    update(IdempotencyRecord.__table__)
+    .where(_records.id == bindparam("record_id"))
+    .values(response_status=bindparam("status"), response_body=bindparam("body"))
+)
+_STORED = select(_records.request_hash, _records.response_status, _records.response_body).where(
+    _records.scope == bindparam("scope"), _records.key == bindparam("key")
+)
+
+
 async def run_idempotent(
     session: AsyncSession,
     *,
@@ -47,44 +72,41 @@ async def run_idempotent(
     The key is claimed first with an INSERT: a concurrent request with the same key
     waits on that row (PostgreSQL) or on the write lock (SQLite) until the first one
     commits, then reads its answer. A refusal (AppError) raised by `work` is an answer
-    too: its effects are rolled back to a savepoint and the error body is stored, so a
-    retry gets the same refusal. Raises idempotency_mismatch for a different request."""
-    claim = (
-        insert_for(session, IdempotencyRecord)
-        .values(scope=scope, key=key, request_hash=request_hash, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(IdempotencyRecord.id)
-    )
-    claimed_id = (await session.execute(claim)).scalar_one_or_none()
+    too: the whole transaction is rolled back (with the claim, so nothing of the work
+    survives) and the key is claimed again with the refusal as its answer, so a retry
+    gets the same refusal. Raises idempotency_mismatch for a different request.
+
+    The session's transaction must hold nothing else the caller wants to keep: a
+    refusal rolls it back."""
+    claim = {"scope": scope, "key": key, "request_hash": request_hash}
+    claimed_id = await _claim_key(session, claim)
     if claimed_id is None:
-        return await _replay(session, scope, key, request_hash, locale)
+        return await _replay(session, claim, locale)
     try:
-        async with session.begin_nested():
-            status_code, body = await work()
+        status_code, body = await work()
     except AppError as error:
+        # Cheaper than a savepoint around every success (two round trips each).
+        await session.rollback()
+        claimed_id = await _claim_key(session, claim)
+        if claimed_id is None:  # a retry claimed the key meanwhile: its answer stands
+            return await _replay(session, claim, locale)
         status_code = error.status_code
         body = {"error": {"code": error.code, "message": error.message}}
-    record = await session.get(IdempotencyRecord, claimed_id)
-    assert record is not None
-    record.response_status = status_code
-    record.response_body = body
-    await session.flush()
+    await session.execute(_ANSWER, {"record_id": claimed_id, "status": status_code, "body": body})
     return IdempotentResponse(status_code=status_code, body=body, replayed=False)
 
 
+async def _claim_key(session: AsyncSession, claim: dict[str, str]) -> int | None:
+    statement = _claim(session.get_bind().dialect.name)
+    result = await session.execute(statement, {**claim, "created_at": utcnow()})
+    return result.scalar_one_or_none()
+
+
 async def _replay(
-    session: AsyncSession, scope: str, key: str, request_hash: str, locale: str
+    session: AsyncSession, claim: dict[str, str], locale: str
 ) -> IdempotentResponse:
-    record = (
-        await session.execute(
-            select(IdempotencyRecord)
-            .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one()
-    if record.request_hash != request_hash:
+    stored_hash, status_code, body = (await session.execute(_STORED, claim)).one()
+    if stored_hash != claim["request_hash"]:
         raise IdempotencyMismatch(locale)
-    assert record.response_status is not None and record.response_body is not None
-    return IdempotentResponse(
-        status_code=record.response_status, body=record.response_body, replayed=True
-    )
+    assert status_code is not None and body is not None
+    return IdempotentResponse(status_code=status_code, body=body, replayed=True)

@@ -2,20 +2,38 @@
 move the cached balance by the entry's delta, all in the caller's transaction."""
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cards.models import Member
-from core.db import insert_for
+from core.db import dialect_insert
 from loyalty.errors import NotFound
 from loyalty.models import Balance, LedgerEntry, Program
 
 _Void = aliased(LedgerEntry)
 # Entries no void points at, and that are not voids themselves: what still counts.
 IS_LIVE = ~exists().where(_Void.reverses_entry_id == LedgerEntry.id) & (LedgerEntry.kind != "void")
+
+
+@cache
+def _lock_statement(dialect: str):  # type: ignore[no-untyped-def]
+    """The member's balance row, inserted if missing, locked and returned in one
+    statement (built once per database kind: every loyalty write runs it). The no-op
+    DO UPDATE is what locks an existing row, like SELECT ... FOR UPDATE would, and
+    RETURNING gives its latest committed values once the lock is ours."""
+    upsert = dialect_insert(dialect, Balance)
+    locked = (
+        upsert.values(member_id=bindparam("member_id"), stamps=0, updated_at=bindparam("now"))
+        .on_conflict_do_update(
+            index_elements=["member_id"], set_={"stamps": Balance.__table__.c.stamps}
+        )
+        .returning(Balance)
+    )
+    return select(Balance).from_statement(locked).execution_options(populate_existing=True)
 
 
 async def lock_balance(
@@ -34,15 +52,9 @@ async def lock_balance(
     member = await session.get(Member, member_id)
     if member is None or (require_current and member.deleted_at is not None):
         raise NotFound(locale)
-    statement = insert_for(session, Balance).values(member_id=member_id, stamps=0, updated_at=now)
-    await session.execute(statement.on_conflict_do_nothing(index_elements=["member_id"]))
-    locked = (
-        select(Balance)
-        .where(Balance.member_id == member_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(locked)).scalar_one()
+    statement = _lock_statement(session.get_bind().dialect.name)
+    result = await session.execute(statement, {"member_id": member_id, "now": now})
+    return result.scalar_one()
 
 
 async def append_entry(

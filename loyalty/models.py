@@ -14,7 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
@@ -77,6 +77,9 @@ class PosKey(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Loaded only where asked for (authentication): it keeps the store in the session
+    # for the request, so the services' own store check finds it without a query.
+    store: Mapped[Store] = relationship(lazy="raise")
 
 
 class Program(Base):

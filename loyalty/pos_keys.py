@@ -11,8 +11,9 @@ import hmac
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
 
 from core.clock import utcnow
 from loyalty.errors import NotFound
@@ -40,24 +41,27 @@ async def issue_pos_key(
     return key, f"{prefix}.{secret}"
 
 
+# Built once: every POS request starts here.
+_KEY_WITH_STORE = (
+    select(PosKey)
+    .join(PosKey.store)
+    .options(contains_eager(PosKey.store))
+    .where(PosKey.prefix == bindparam("prefix"))
+)
+
+
 async def authenticate_pos_key(session: AsyncSession, plaintext: str) -> PosKey | None:
-    """The live key (not revoked, store active) this plaintext belongs to, else None."""
+    """The live key (not revoked, store active) this plaintext belongs to, else None.
+    The key comes with its store loaded (`key.store`)."""
     prefix, dot, secret = plaintext.strip().partition(".")
     if not dot or not prefix or not secret:
         return None
-    row = (
-        await session.execute(
-            select(PosKey, Store.active)
-            .join(Store, Store.id == PosKey.store_id)
-            .where(PosKey.prefix == prefix)
-        )
-    ).one_or_none()
-    if row is None:
+    key = (await session.execute(_KEY_WITH_STORE, {"prefix": prefix})).scalar_one_or_none()
+    if key is None:
         return None
-    key, store_active = row
     if not hmac.compare_digest(key.secret_sha256, _digest(secret)):
         return None
-    if key.revoked_at is not None or not store_active:
+    if key.revoked_at is not None or not key.store.active:
         return None
     return key
 

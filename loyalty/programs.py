@@ -4,7 +4,7 @@ from its start date; what members earned under an older version stays theirs."""
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import SUPPORTED_LOCALES, t
@@ -54,19 +54,30 @@ def reward_name(program: Program, locale: str) -> str:
     return names.get(locale) or names.get("zh-TW") or t("loyalty.reward.default", locale)
 
 
-def program_at_statement(at: datetime):  # type: ignore[no-untyped-def]
-    """SELECT of the version in force at `at` (the latest that has started)."""
-    return (
-        select(Program)
-        .where(Program.starts_at <= at)
-        .order_by(Program.starts_at.desc(), Program.id.desc())
-        .limit(1)
-    )
+# The id of the version in force at the bound `now`, for queries built once that load
+# the program along with what else they need.
+CURRENT_PROGRAM_ID = (
+    select(Program.id)
+    .where(Program.starts_at <= bindparam("now"))
+    .order_by(Program.starts_at.desc(), Program.id.desc())
+    .limit(1)
+    .scalar_subquery()
+    .correlate(None)  # a subquery of its own, also inside a query of the program table
+)
+
+
+# The version in force at the bound `now` (the latest that has started), built once.
+_PROGRAM_AT = (
+    select(Program)
+    .where(Program.starts_at <= bindparam("now"))
+    .order_by(Program.starts_at.desc(), Program.id.desc())
+    .limit(1)
+)
 
 
 async def current_program(session: AsyncSession, *, at: datetime) -> Program:
     """The program version in force at `at`."""
-    program = (await session.execute(program_at_statement(at))).scalar_one_or_none()
+    program = (await session.execute(_PROGRAM_AT, {"now": at})).scalar_one_or_none()
     if program is None:
         raise NotFound("zh-TW")
     return program
@@ -82,7 +93,7 @@ async def set_program(
     unknown = set(rules) - set(RULE_NAMES)
     if unknown:
         raise InvalidProgram(locale, rule=", ".join(sorted(unknown)))
-    base = (await session.execute(program_at_statement(starts_at))).scalar_one_or_none()
+    base = (await session.execute(_PROGRAM_AT, {"now": starts_at})).scalar_one_or_none()
     merged = default_program_rules()
     if base is not None:
         merged.update({name: getattr(base, name) for name in RULE_NAMES})

@@ -3,15 +3,15 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.models import Member
 from core.clock import utcnow
-from loyalty.balances import RewardView, available_rewards, reward_views
+from loyalty.balances import AVAILABLE_REWARD, EarnedUnder, RewardView
 from loyalty.errors import NotFound
-from loyalty.models import Balance, LedgerEntry
-from loyalty.programs import current_program, reward_name
+from loyalty.models import Balance, LedgerEntry, Program, Reward
+from loyalty.programs import CURRENT_PROGRAM_ID, reward_name
 from loyalty.tiers import tier_name
 
 
@@ -38,9 +38,14 @@ async def member_summary(
     member = await session.get(Member, member_id)
     if member is None or member.deleted_at is not None:
         raise NotFound(locale)
-    program = await current_program(session, at=now)
-    balance = await session.get(Balance, member_id)
-    rewards = await available_rewards(session, member_id=member_id, now=now)
+    rows = (await session.execute(_CARD, {"member_id": member_id, "now": now})).all()
+    program, balance = rows[0][:2]
+    rewards = [
+        RewardView(id=reward.id, name=reward_name(earned_under, locale),
+                   expires_at=reward.expires_at)
+        for _, _, reward, earned_under in rows
+        if reward is not None
+    ]
     tier = balance.tier if balance else None
     return MemberSummary(
         member_id=member.id,
@@ -48,12 +53,26 @@ async def member_summary(
         stamps=balance.stamps if balance else 0,
         stamps_required=program.stamps_required,
         reward_name=reward_name(program, locale),
-        rewards_available=reward_views(rewards, locale),
+        rewards_available=rewards,
         tier=tier,
         tier_name=tier_name(program, tier, locale),
         last_visit_at=balance.last_visit_at if balance else None,
         joined_at=member.joined_at,
     )
+
+
+# The card in one query built once: the program in force, the member's balance row (if
+# any) and their unexpired available rewards (soonest expiring first), each with the
+# program it was earned under; one row per reward, or one row without a reward.
+_CARD = (
+    select(Program, Balance, Reward, EarnedUnder)
+    .select_from(Program)
+    .outerjoin(Balance, Balance.member_id == bindparam("member_id"))
+    .outerjoin(Reward, AVAILABLE_REWARD)
+    .outerjoin(EarnedUnder, EarnedUnder.id == Reward.program_id)
+    .where(Program.id == CURRENT_PROGRAM_ID)
+    .order_by(Reward.expires_at.is_(None), Reward.expires_at, Reward.id)
+)
 
 
 async def recent_entries(

@@ -4,18 +4,19 @@ token and one per member per store per cooldown; a full card issues its reward."
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.models import Member
 from loyalty.access import require_store_actor
-from loyalty.balances import RewardView
+from loyalty.balances import AVAILABLE_REWARD, EarnedUnder, RewardView, soonest_expiring_first
 from loyalty.errors import Cooldown, TokenUsed
 from loyalty.grants import grant_referral_reward
 from loyalty.ledger import IS_LIVE, append_entry, lock_balance
-from loyalty.models import LedgerEntry, Program
-from loyalty.programs import current_program, reward_name
+from loyalty.models import LedgerEntry, Program, Reward
+from loyalty.programs import CURRENT_PROGRAM_ID, reward_name
 from loyalty.rewards import issue_due_rewards
+from loyalty.tiers import tier_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,9 @@ class VisitResult:
     reward_name: str
     rewards_issued: list[RewardView]
     referrer_rewarded: bool
+    # The rest of the card after the visit, so the counter needs no second look:
+    rewards_available: list[RewardView]  # including those issued, soonest expiring first
+    tier_name: str | None
 
 
 def stamps_for(program: Program, amount: int | None) -> int:
@@ -60,11 +64,17 @@ async def record_visit(
     balance = await lock_balance(
         session, member_id=member_id, now=now, locale=locale, require_current=True
     )
-    if token_nonce is not None and await _token_used(session, token_nonce):
+    # After the lock, so it sees everything the member's previous writer committed.
+    checks = await session.execute(
+        _VISIT_CHECKS,
+        {"now": now, "member_id": member_id, "store_id": store_id, "token_nonce": token_nonce},
+    )
+    rows = checks.all()
+    program, token_used, last_stamp_at, visited_before = rows[0][:4]
+    if token_nonce is not None and token_used:
         raise TokenUsed(locale)
-    program = await current_program(session, at=now)
-    await _check_cooldown(session, program, member_id, store_id, now, locale)
-    first_visit = not await _has_visited(session, member_id)
+    _check_cooldown(program, last_stamp_at, now, locale)
+    balance.last_visit_at = now  # before append_entry's flush: one UPDATE of the balance
     entry = await append_entry(
         session,
         balance,
@@ -78,16 +88,22 @@ async def record_visit(
         token_nonce=token_nonce,
         amount=amount,
     )
-    balance.last_visit_at = now
     rewards = await issue_due_rewards(session, balance, program=program, cause=entry, now=now)
     referrer_reward = None
-    if first_visit:
+    if not visited_before:
         member = await session.get(Member, member_id)
         assert member is not None
         referrer_reward = await grant_referral_reward(
             session, referred=member, first_visit=entry, program=program, now=now
         )
     name = reward_name(program, locale)
+    issued = [RewardView(r.id, name, r.expires_at) for r in rewards]
+    # The member's lock kept their rewards as the checks read them, apart from these.
+    held = [
+        RewardView(reward.id, reward_name(earned_under, locale), reward.expires_at)
+        for *_, reward, earned_under in rows
+        if reward is not None
+    ]
     return VisitResult(
         entry_id=entry.id,
         member_id=member_id,
@@ -95,46 +111,48 @@ async def record_visit(
         stamps=balance.stamps,
         stamps_required=program.stamps_required,
         reward_name=name,
-        rewards_issued=[RewardView(r.id, name, r.expires_at) for r in rewards],
+        rewards_issued=issued,
         referrer_rewarded=referrer_reward is not None,
+        rewards_available=sorted(held + issued, key=soonest_expiring_first),
+        tier_name=tier_name(program, balance.tier, locale),
     )
 
 
-async def _token_used(session: AsyncSession, nonce: str) -> bool:
-    return bool(await session.scalar(select(exists().where(LedgerEntry.token_nonce == nonce))))
-
-
-async def _has_visited(session: AsyncSession, member_id: int) -> bool:
-    visited = exists().where(
-        LedgerEntry.member_id == member_id, LedgerEntry.kind == "stamp", IS_LIVE
-    )
-    return bool(await session.scalar(select(visited)))
-
-
-async def _check_cooldown(
-    session: AsyncSession,
-    program: Program,
-    member_id: int,
-    store_id: int,
-    now: datetime,
-    locale: str,
-) -> None:
-    if program.cooldown_hours == 0:
-        return
-    cooldown = timedelta(hours=program.cooldown_hours)
-    last_stamp_at = await session.scalar(
+_member_stamps = (
+    (LedgerEntry.member_id == bindparam("member_id")) & (LedgerEntry.kind == "stamp") & IS_LIVE
+)
+# Everything a visit reads, in one query built once: the program in force, whether the
+# token was used, the member's latest live stamp at this store (the cooldown compares
+# it with the program's), whether they have any live stamp (a first visit earns the
+# referrer's reward), and their available rewards (one row each, or one row without).
+_VISIT_CHECKS = (
+    select(
+        Program,
+        exists().where(LedgerEntry.token_nonce == bindparam("token_nonce")).label("token_used"),
         select(LedgerEntry.created_at)
-        .where(
-            LedgerEntry.member_id == member_id,
-            LedgerEntry.store_id == store_id,
-            LedgerEntry.kind == "stamp",
-            LedgerEntry.created_at > now - cooldown,
-            IS_LIVE,
-        )
+        .where(_member_stamps, LedgerEntry.store_id == bindparam("store_id"))
         .order_by(LedgerEntry.created_at.desc())
         .limit(1)
+        .scalar_subquery()
+        .label("last_stamp_at"),
+        exists().where(_member_stamps).label("visited_before"),
+        Reward,
+        EarnedUnder,
     )
-    if last_stamp_at is not None:
+    .select_from(Program)
+    .outerjoin(Reward, AVAILABLE_REWARD)
+    .outerjoin(EarnedUnder, EarnedUnder.id == Reward.program_id)
+    .where(Program.id == CURRENT_PROGRAM_ID)
+)
+
+
+def _check_cooldown(
+    program: Program, last_stamp_at: datetime | None, now: datetime, locale: str
+) -> None:
+    if program.cooldown_hours == 0 or last_stamp_at is None:
+        return
+    cooldown = timedelta(hours=program.cooldown_hours)
+    if last_stamp_at > now - cooldown:
         raise Cooldown(
             locale, last_stamp_at=last_stamp_at, now=now, retry_at=last_stamp_at + cooldown
         )

@@ -3,6 +3,7 @@
 import importlib
 
 MODEL_MODULES = (
+    "broadcast.models",
     "cards.models",
     "handlers.inbox_models",
     "loyalty.models",

@@ -73,4 +73,6 @@ def settings(db: Database) -> Settings:
         database_url=db.url,
         public_base_url="http://testserver",
         sandbox=True,
+        # Scheduler tests turn it on themselves; elsewhere a 03:00 upkeep must not fire.
+        scheduler_enabled=False,
     )

@@ -1,11 +1,13 @@
 """The staff page: mobile web for the counter at /staff/ (log in, choose the store, scan or
-type a member's code, stamp, redeem, void) and its JSON endpoints under /staff/api/."""
+type a member's code, stamp, redeem, void, adjust), the store report at /staff/report,
+and its JSON endpoints under /staff/api/."""
 
 from fastapi import APIRouter
 
 from handlers.staff.api import api_router
 from handlers.staff.limits import StaffLimits
 from handlers.staff.pages import pages_router
+from handlers.staff.report import report_router
 
 
 def staff_router(limits: StaffLimits | None = None) -> APIRouter:
@@ -13,5 +15,6 @@ def staff_router(limits: StaffLimits | None = None) -> APIRouter:
     limits = limits or StaffLimits()
     router = APIRouter()
     router.include_router(pages_router(limits))
+    router.include_router(report_router())
     router.include_router(api_router(limits))
     return router

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -19,10 +19,13 @@ from handlers.counter import Counter, CounterActor, CounterOutcome
 from handlers.staff.auth import AtCounter, require_counter
 from handlers.staff.limits import StaffLimits
 from handlers.staff.locale import staff_locale
-from handlers.staff.views import member_view, outcome_view, recent_view
+from handlers.staff.views import adjustment_message, member_view, outcome_view, recent_view
+from loyalty.adjustments import adjust_stamps
 
 NO_STORE = {"Cache-Control": "no-store"}
 RECENT_LIMIT = 10
+# A correction by hand is a few stamps; a bigger one is a typo or belongs to a campaign.
+MAX_ADJUSTMENT = 20
 
 
 class Credential(BaseModel):
@@ -44,6 +47,14 @@ class RedeemRequest(Credential):
 class VoidRequest(BaseModel):
     entry_id: int
     reason: str | None = Field(default=None, max_length=200)
+
+
+class AdjustRequest(BaseModel):
+    member_id: int
+    stamps: int = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT,
+                        description="stamps to add, or with a minus sign to remove (not 0)")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=200)]
 
 
 def api_router(limits: StaffLimits) -> APIRouter:
@@ -89,6 +100,27 @@ def api_router(limits: StaffLimits) -> APIRouter:
             outcome = await _counter(request).void(
                 call.session, actor=call.actor, entry_id=body.entry_id, reason=body.reason,
                 now=utcnow(),
+            )
+            return _json(await _written(request, call, outcome))
+
+    @router.post("/adjust")
+    async def adjust(request: Request, body: Annotated[AdjustRequest, Body()]) -> JSONResponse:
+        """Add or remove a member's stamps, with the reason (managers and admins); the
+        ledger keeps who did it, at this store."""
+        async with _counter_call(request, limits, None) as call:
+            if not call.at.may_adjust:
+                raise Forbidden(t("staff.error.not_manager_adjust", call.locale))
+            entry = await adjust_stamps(
+                call.session, member_id=body.member_id, stamps=body.stamps,
+                staff_id=call.at.staff.id, reason=body.reason, now=utcnow(),
+                store_id=call.at.store.id, locale=call.locale,
+            )
+            card = await _counter(request).lookup(
+                call.session, actor=call.actor, member_id=body.member_id, now=utcnow()
+            )
+            outcome = CounterOutcome(
+                kind="adjustment", member=card, entry_id=entry.id, rewards_issued=[],
+                message=adjustment_message(entry.stamps, card, locale=call.locale),
             )
             return _json(await _written(request, call, outcome))
 

@@ -20,12 +20,14 @@ from handlers.staff.session import (
     password_fingerprint,
 )
 from loyalty.models import StaffAccount, Store
-from loyalty.staff import COUNTER_ROLES, staff_store_ids
+from loyalty.staff import ADJUSTING_ROLES, COUNTER_ROLES, staff_store_ids
 from loyalty.stores import list_stores
 
 CSRF_HEADER = "x-csrf-token"
 # Roles that may take back what was done at the counter (loyalty enforces it too).
 VOIDING_ROLES = ("manager", "admin")
+# Roles that see the store's figures, their staff's included.
+REPORT_ROLES = ("manager", "admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,14 @@ class AtCounter:
     @property
     def may_void(self) -> bool:
         return self.staff.role in VOIDING_ROLES
+
+    @property
+    def may_adjust(self) -> bool:
+        return self.staff.role in ADJUSTING_ROLES
+
+    @property
+    def may_see_report(self) -> bool:
+        return self.staff.role in REPORT_ROLES
 
 
 async def signed_in(

@@ -11,7 +11,8 @@ from core.clock import utcnow
 from core.i18n import SUPPORTED_LOCALES, t
 from core.settings import Settings
 from handlers.ratelimit import TooManyAttempts
-from handlers.staff.auth import chosen_store, signed_in, stores_for
+from handlers.staff.api import MAX_ADJUSTMENT
+from handlers.staff.auth import AtCounter, chosen_store, signed_in, stores_for
 from handlers.staff.limits import StaffLimits
 from handlers.staff.locale import staff_locale
 from handlers.staff.session import (
@@ -47,7 +48,7 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _locale(request: Request) -> str:
+def page_locale(request: Request) -> str:
     return staff_locale(request, _settings(request).default_locale)
 
 
@@ -55,7 +56,7 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _redirect(url: str) -> RedirectResponse:
+def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers=NO_STORE)
 
 
@@ -91,12 +92,13 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         async with request.app.state.db.transaction() as session:
             current = await signed_in(request, session, settings, utcnow())
             if current is None:
-                return _redirect(LOGIN)
+                return redirect(LOGIN)
             store = await chosen_store(session, current)
             if store is None:
-                return _redirect(CHOOSE_STORE)
+                return redirect(CHOOSE_STORE)
             store_count = len(await stores_for(session, current.staff))
-        locale = _locale(request)
+        at = AtCounter(current.session, current.staff, store)
+        locale = page_locale(request)
         config = {
             "csrfToken": current.session.csrf_token,
             "minorUnits": MINOR_UNITS_PER_UNIT,
@@ -109,13 +111,16 @@ def pages_router(limits: StaffLimits) -> APIRouter:
             staff=current.staff,
             store=store,
             may_switch_store=store_count > 1,
+            may_adjust=at.may_adjust,
+            max_adjustment=MAX_ADJUSTMENT,
+            may_see_report=at.may_see_report,
             csrf_token=current.session.csrf_token,
             config=config,
         )
 
     @router.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request) -> Response:
-        return _login_form(request, _locale(request))
+        return _login_form(request, page_locale(request))
 
     @router.post("/login", response_class=HTMLResponse)
     async def login(
@@ -126,7 +131,7 @@ def pages_router(limits: StaffLimits) -> APIRouter:
     ) -> Response:
         """Sign in with username and password; rate limited per account and per address."""
         settings = _settings(request)
-        locale = _locale(request)
+        locale = page_locale(request)
         expected_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not expected_csrf or not hmac.compare_digest(csrf.encode(), expected_csrf.encode()):
             return _login_form(request, locale, error="staff.error.form_expired", status_code=403)
@@ -152,7 +157,7 @@ def pages_router(limits: StaffLimits) -> APIRouter:
             )
         if len(stores) == 1:
             staff_session = staff_session.with_store(stores[0].id)
-        response = _redirect(HOME if staff_session.store_id else CHOOSE_STORE)
+        response = redirect(HOME if staff_session.store_id else CHOOSE_STORE)
         set_session_cookie(response, settings, staff_session)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
         return response
@@ -164,9 +169,9 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         async with request.app.state.db.transaction() as session:
             current = await signed_in(request, session, settings, utcnow())
             if current is None:
-                return _redirect(LOGIN)
+                return redirect(LOGIN)
             stores = await stores_for(session, current.staff)
-        return render(request, "store.html", _locale(request), stores=stores,
+        return render(request, "store.html", page_locale(request), stores=stores,
                       staff=current.staff, csrf_token=current.session.csrf_token)
 
     @router.post("/store")
@@ -179,13 +184,13 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         async with request.app.state.db.transaction() as session:
             current = await signed_in(request, session, settings, utcnow())
             if current is None:
-                return _redirect(LOGIN)
+                return redirect(LOGIN)
             if not current.session.csrf_matches(csrf):
-                return _forbidden(request)
+                return forbidden(request)
             allowed = {store.id for store in await stores_for(session, current.staff)}
         if store_id not in allowed:
-            return _forbidden(request, "loyalty.error.forbidden")
-        response = _redirect(HOME)
+            return forbidden(request, "loyalty.error.forbidden")
+        response = redirect(HOME)
         set_session_cookie(response, settings, current.session.with_store(store_id))
         return response
 
@@ -197,8 +202,8 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         async with request.app.state.db.transaction() as session:
             current = await signed_in(request, session, settings, utcnow())
         if current is not None and not current.session.csrf_matches(csrf):
-            return _forbidden(request)
-        response = _redirect(LOGIN)
+            return forbidden(request)
+        response = redirect(LOGIN)
         clear_session_cookie(response, settings)
         return response
 
@@ -209,7 +214,7 @@ def pages_router(limits: StaffLimits) -> APIRouter:
         # Only back into the staff page: never an open redirect.
         if not target.startswith("/staff/") or target.startswith("//"):
             target = HOME
-        response = _redirect(target)
+        response = redirect(target)
         if locale in SUPPORTED_LOCALES:
             response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, path=COOKIE_PATH,
                                 samesite="lax", secure=secure_cookies(_settings(request)))
@@ -241,8 +246,9 @@ def _login_form(
     return response
 
 
-def _forbidden(request: Request, reason: str = "staff.error.csrf") -> Response:
-    locale = _locale(request)
+def forbidden(request: Request, reason: str = "staff.error.csrf") -> Response:
+    """The 403 page, with the reason in the staff's language."""
+    locale = page_locale(request)
     return render(request, "message.html", locale, status_code=403, message=t(reason, locale))
 
 
@@ -252,5 +258,6 @@ def _script_texts(locale: str) -> dict[str, str]:
         "camera_starting", "camera_ready", "camera_denied", "camera_unavailable",
         "looking_up", "working", "network_error", "redeem_action", "undo_action",
         "void_confirm", "no_rewards", "history_empty", "voided", "dismiss", "failed",
+        "adjust_invalid",
     )
     return {key: t(f"staff.script.{key}", locale) for key in keys}

@@ -58,6 +58,12 @@ def member_view(
     }
 
 
+def adjustment_message(stamps: int, card: MemberCard, *, locale: str) -> str:
+    """「已補 2 點，目前 3 / 5 點」: what the adjustment did and where the card stands."""
+    key = "staff.adjust.added" if stamps > 0 else "staff.adjust.removed"
+    return t(key, locale, count=abs(stamps), stamps=card.stamps, required=card.stamps_required)
+
+
 def outcome_view(
     outcome: CounterOutcome, *, locale: str, timezone: str, now: datetime
 ) -> dict[str, Any]:

@@ -154,7 +154,7 @@ async def test_a_barista_scans_a_card_with_the_camera_and_stamps_it(
     assert [text for text in console_errors if not text.endswith(REFUSALS_LOGGED)] == []
 
 
-async def test_a_manager_in_english_redeems_a_reward_and_undoes_it(
+async def test_a_manager_in_english_redeems_undoes_adjusts_and_reads_the_report(
     db: Database, settings: Settings, artifacts_dir: Path
 ) -> None:
     port = free_port()
@@ -167,7 +167,7 @@ async def test_a_manager_in_english_redeems_a_reward_and_undoes_it(
         async with db.transaction() as session:
             # One visit fills the card, so the reward is there at once.
             await set_program(session, starts_at=utcnow() - timedelta(days=1), stamps_per_visit=3)
-        await shop.add_staff("max", role="manager")
+        manager_id = await shop.add_staff("max", role="manager")
         member_id = await shop.add_member("Lin")
         issued = await shop.card_token(member_id)
 
@@ -196,6 +196,30 @@ async def test_a_manager_in_english_redeems_a_reward_and_undoes_it(
             undone = await page.text_content("#result-text")
             await page.screenshot(path=artifacts_dir / f"staff-en-manager-undo-{suffix}.png")
             history = await page.locator("#history li").all_text_contents()
+
+            # A stamp the member should have had: added from the panel, with the reason.
+            await page.click("#result")
+            await type_code(page, issued.short_code)
+            await page.wait_for_selector("#panel.open", timeout=SCAN_TIMEOUT_MS)
+            await page.click("#adjust summary")
+            await page.fill("#adjust-stamps", "1")
+            await page.fill("#adjust-reason", "stamp missed yesterday")
+            await page.click("#adjust-submit")
+            await page.wait_for_function(
+                "document.getElementById('result-text').textContent.startsWith('Stamps +1')",
+                timeout=SCAN_TIMEOUT_MS)
+            adjusted = await page.text_content("#result-text")
+            progress = await page.text_content("#member-progress")
+            await page.wait_for_timeout(400)
+            await page.screenshot(path=artifacts_dir / f"staff-en-manager-adjust-{suffix}.png")
+
+            await page.click("#panel-close")
+            await page.click("#report-link")
+            await page.wait_for_url(f"{base_url}/staff/report")
+            report_stamps = await page.locator(
+                '#store-figures tr[data-figure="stamps"] td').all_text_contents()
+            await page.screenshot(path=artifacts_dir / f"staff-en-report-{suffix}.png",
+                                  full_page=True)
             await context.close()
 
     ledger = await shop.ledger(member_id)
@@ -204,5 +228,9 @@ async def test_a_manager_in_english_redeems_a_reward_and_undoes_it(
     assert undone == "Redemption voided; the reward is the member's again"
     assert "Reward redeemed" in history[0] and "Voided" in history[0]
     assert "Undo" in history[1]  # the stamp can still be undone
+    assert adjusted == "Stamps +1, now 1 / 3"
+    assert progress == "1 / 3 stamps"
+    assert report_stamps == ["3", "3"]  # the visit's stamps, today and over 7 days
     kinds = [entry.kind for entry in ledger]
-    assert kinds.count("reward_redeemed") == 1 and kinds[-1] == "void"
+    assert kinds.count("reward_redeemed") == 1 and kinds[-2:] == ["void", "adjustment"]
+    assert (ledger[-1].staff_id, ledger[-1].note) == (manager_id, "stamp missed yesterday")

@@ -1,5 +1,5 @@
 // The counter screen: scan (BarcodeDetector, else the vendored jsQR) or type a code,
-// show the member, stamp, redeem, void. Every text comes from the server's catalog.
+// show the member, stamp, redeem, void, adjust. Every text comes from the server's catalog.
 (() => {
   "use strict";
 
@@ -154,6 +154,7 @@
     state.member = null;
     state.credential = null;
     $("amount").value = "";
+    clearAdjustForm();
   }
 
   $("panel-close").addEventListener("click", () => {
@@ -225,6 +226,32 @@
     run(async () => {
       afterWrite(await api("redeem", { reward_id: rewardId, member_id: state.member.id }));
     });
+  }
+
+  // Managers only (the form is not on a barista's page; the server refuses them anyway).
+  const adjustForm = $("adjust-form");
+  if (adjustForm) {
+    adjustForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!state.member) return;
+      const stamps = Number($("adjust-stamps").value);
+      const reason = $("adjust-reason").value.trim();
+      if (!Number.isInteger(stamps) || stamps === 0 || !reason) {
+        showError({ code: "adjust_invalid", message: T.adjust_invalid });
+        return;
+      }
+      run(async () => {
+        const answer = await api("adjust", { member_id: state.member.id, stamps, reason });
+        afterWrite(answer);
+        if (answer.ok) clearAdjustForm();
+      });
+    });
+  }
+
+  function clearAdjustForm() {
+    if (!adjustForm) return;
+    adjustForm.reset();
+    $("adjust").open = false;
   }
 
   function undo(entryId) {
