@@ -109,6 +109,7 @@ async def test_stopping_interrupts_a_running_job_and_records_it(db: Database) ->
 async def test_the_app_runs_the_scheduler_and_stops_it_cleanly(
     db: Database, settings: Settings
 ) -> None:
+    settings = settings.model_copy(update={"scheduler_enabled": True})
     async with running_app(settings) as harness:
         scheduler = harness.app.state.scheduler
         assert scheduler.is_leader
