@@ -125,8 +125,11 @@ class Database:
             self.engine = create_async_engine(self.url)
             _use_immediate_transactions(self.engine)
         else:
+            # No overflow: a connection opened past the pool is closed on return and
+            # reopened moments later under load (a new backend, every statement prepared
+            # again); waiting for a pooled one is far cheaper.
             self.engine = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+                self.url, pool_size=pool_size, max_overflow=0, pool_pre_ping=False
             )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 

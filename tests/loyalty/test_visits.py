@@ -6,7 +6,8 @@ from loyalty.balances import card_state
 from loyalty.errors import Cooldown, Forbidden, NotFound, TokenUsed
 from loyalty.pos_keys import issue_pos_key, revoke_pos_key
 from loyalty.programs import set_program
-from tests.loyalty.counter import HOUR, visit
+from loyalty.summary import member_summary
+from tests.loyalty.counter import HOUR, redeem, visit
 from tests.loyalty.factories import (
     T0,
     add_staff,
@@ -136,3 +137,25 @@ async def test_an_erased_member_collects_nothing(db: Database) -> None:
         member.deleted_at = T0
     with pytest.raises(NotFound):
         await visit(db, shop, T0 + HOUR)
+
+
+async def test_the_card_a_visit_answers_is_the_card_read_afterwards(db: Database) -> None:
+    # record_visit derives the rewards after the visit from those it read under the
+    # member's lock plus those it issued; member_summary queries them. Held rewards
+    # with different expiries, one without expiry and one redeemed must agree.
+    shop = await open_shop(db)
+    async with db.transaction() as session:
+        await set_program(session, starts_at=T0 - HOUR, stamps_required=1, cooldown_hours=0,
+                          reward_expiry_days=30)
+        await set_program(session, starts_at=T0 + 3 * HOUR, reward_expiry_days=None)
+    first = await visit(db, shop, T0)
+    await visit(db, shop, T0 + HOUR)
+    await redeem(db, shop, first.rewards_issued[0].id, T0 + 2 * HOUR)
+    last = await visit(db, shop, T0 + 4 * HOUR, locale="en")
+    async with db.transaction() as session:
+        after = await member_summary(session, member_id=shop.member_id, locale="en",
+                                     now=T0 + 4 * HOUR)
+    assert len(last.rewards_available) == 2
+    assert last.rewards_available[-1].expires_at is None
+    assert last.rewards_available == after.rewards_available
+    assert (last.stamps, last.tier_name) == (after.stamps, after.tier_name)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core.clock import utcnow
 from loyalty.models import LedgerEntry
@@ -107,3 +107,24 @@ async def test_a_visit_needs_exactly_one_of_token_and_short_code(shop):
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "invalid_request"
     assert await stamps_in_ledger(shop, member_id) == 0
+
+
+async def test_a_scanned_visit_costs_eight_sql_statements(shop):
+    # The counter's hot path (bench/counter.py): key check, idempotency claim, member,
+    # member lock, the visit's checks with the rewards held, balance, ledger entry,
+    # stored answer. A new query on this path should be a decision, not an accident.
+    member_id = await shop.add_member(line="U-amy")
+    await shop.visit({"token": shop.token(await shop.add_member(name="Bob", line="U-bob"))})
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = shop.harness.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await shop.visit({"token": shop.token(member_id)})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 201
+    assert len([s for s in statements if not s.upper().startswith("BEGIN")]) == 8, statements
