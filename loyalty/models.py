@@ -117,6 +117,8 @@ class LedgerEntry(Base):
         CheckConstraint(f"kind IN {ENTRY_KINDS!r}", name="kind"),
         # Cooldown and history look up a member's recent entries.
         Index("ix_loyalty_ledger_entry_member_created", "member_id", "created_at"),
+        # A store's report and its counter history read its entries by time.
+        Index("ix_loyalty_ledger_entry_store_created", "store_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
