@@ -1,25 +1,18 @@
 """Fixtures shared by the whole suite. Database tests take `db`, which runs each test
 once on SQLite and once on PostgreSQL."""
 
-import asyncio
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
 from core.db import Database
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from tests import databases
 
 T = TypeVar("T")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-def run_in_thread(coroutine: Coroutine[Any, Any, T]) -> T:
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(scope="session")
@@ -34,17 +27,28 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return databases.make_sqlite_template(tmp_path_factory.mktemp("sqlite"))
 
 
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated SQLite file as DATABASE_URL, for CLI commands that read the settings."""
+    url = databases.fresh_sqlite_url(sqlite_template, tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     # Sync, and run on its own loop in a thread: `db` asks for it lazily from inside
     # the running test loop, so the PostgreSQL half is set up only when it runs.
-    if not run_in_thread(databases.postgres_reachable()):
+    if not databases.run_in_thread(databases.postgres_reachable()):
         if databases.REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL required, not reachable: {databases.POSTGRES_ADMIN_URL}")
         pytest.skip("no PostgreSQL server reachable; set PUNCHLINE_TEST_POSTGRES_URL")
-    url = run_in_thread(databases.create_postgres_database())
+    url = databases.run_in_thread(databases.create_postgres_database())
     yield url
-    run_in_thread(databases.drop_postgres_database(url))
+    databases.run_in_thread(databases.drop_postgres_database(url))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,7 +10,10 @@ import asyncio
 import os
 import secrets
 import shutil
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import text
@@ -23,6 +26,15 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "PUNCHLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("PUNCHLINE_REQUIRE_POSTGRES") == "1"
+
+
+T = TypeVar("T")
+
+
+def run_in_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on its own loop, from sync code or a running loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def make_sqlite_template(folder: Path) -> Path:

@@ -2,30 +2,18 @@
 
 import asyncio
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 import cli
 from core.db import Database
-from core.settings import get_settings
 from loyalty.demo import seed_demo
 from loyalty.models import PosKey, Program, StaffAccount, StaffStore, Store
 from loyalty.pos_keys import authenticate_pos_key
 from loyalty.staff import authenticate_staff
-from tests.conftest import run_in_thread
-from tests.databases import fresh_sqlite_url
+from tests.databases import run_in_thread
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def database_url(sqlite_template, tmp_path, monkeypatch):
-    url = fresh_sqlite_url(sqlite_template, tmp_path)
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def query(url, work):

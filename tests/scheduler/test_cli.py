@@ -8,27 +8,15 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 import cli
 from core.db import Database
-from core.settings import get_settings
-from tests.conftest import run_in_thread
-from tests.databases import fresh_sqlite_url
+from tests.databases import run_in_thread
 from tests.scheduler.helpers import GIVE_UP_SECONDS, job_runs
 
 runner = CliRunner()
 PUNCHLINE = Path(sys.executable).parent / "punchline"
-
-
-@pytest.fixture
-def database_url(sqlite_template, tmp_path, monkeypatch):
-    url = fresh_sqlite_url(sqlite_template, tmp_path)
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def recorded_runs(url, name):
