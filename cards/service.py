@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -204,6 +204,12 @@ async def set_marketing_consent(
     """The member's answer to "send me offers", with when it was given."""
     member.marketing_opt_in = opted_in
     member.marketing_consent_at = now
+    await session.flush()
+
+
+async def set_birthday(session: AsyncSession, *, member: Member, birthday: date) -> None:
+    """The birthday the member chose to give (for the birthday reward)."""
+    member.birthday = birthday
     await session.flush()
 
 

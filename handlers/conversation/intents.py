@@ -1,6 +1,7 @@
 """One function per intent. Each reads the turn and adds the replies."""
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from bot.types import Button, Card, Choice, Text
 from cards import service as members
@@ -174,6 +175,31 @@ async def forget_optin(turn: Turn, _argument: str | None) -> None:
     await consent(turn, False)
 
 
+# A leap year, so that 02-29 is a date whatever year (if any) the member gave.
+_YEAR_FOR_UNKNOWN = 2000
+
+
+def parse_birthday(argument: str | None) -> date | None:
+    """`"1990-5-12"` or `"-5-12"` (no year) as a date, or None when it is no date."""
+    year, _, rest = (argument or "").partition("-")
+    month, _, day = rest.partition("-")
+    try:
+        return date(int(year) if year else _YEAR_FOR_UNKNOWN, int(month), int(day))
+    except ValueError:
+        return None
+
+
+async def remember_birthday(turn: Turn, argument: str | None) -> None:
+    """Birthday and phone are kept only if the member gives them (design.md)."""
+    birthday = parse_birthday(argument)
+    if birthday is None:
+        turn.say(Text(turn.text("chat.birthday.ask")))
+        return
+    await members.set_birthday(turn.session, member=turn.member, birthday=birthday)
+    turn.say(Text(turn.text("chat.birthday.saved", month=birthday.month, day=birthday.day),
+                  quick_replies=menu_replies(turn)))
+
+
 async def help_menu(turn: Turn, _argument: str | None) -> None:
     turn.say(Text(turn.text("chat.help"), quick_replies=menu_replies(turn)))
 
@@ -197,5 +223,6 @@ INTENTS: dict[str, IntentHandler] = {
     "referral": referral,
     "optin": remember_optin,
     "optin_stop": forget_optin,
+    routing.BIRTHDAY: remember_birthday,
     routing.HELP: help_menu,
 }

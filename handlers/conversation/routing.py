@@ -10,7 +10,7 @@ CARD, STAMPS, REWARDS, INVITE, HELP = "card", "stamps", "rewards", "invite", "he
 CONSENT_YES, CONSENT_NO = "consent:yes", "consent:no"
 STOP, START = "stop", "start"
 DELETE_ASK, DELETE_YES, DELETE_NO = "delete", "delete:yes", "delete:no"
-LANGUAGE, LINK = "language", "link"
+LANGUAGE, LINK, BIRTHDAY = "language", "link", "birthday"
 SET_LOCALE_PREFIX = "lang:"
 
 _KEYWORDS: dict[str, str] = {
@@ -25,9 +25,14 @@ _KEYWORDS: dict[str, str] = {
     "english": SET_LOCALE_PREFIX + "en", "中文": SET_LOCALE_PREFIX + "zh-TW",
     "help": HELP, "說明": HELP, "?": HELP, "？": HELP, "menu": HELP, "選單": HELP,
     "link": LINK, "連結": LINK,
+    "birthday": BIRTHDAY, "生日": BIRTHDAY,
 }
 # "link 123456" / "連結 123456" redeems a link code; "ref AB12CD" / "邀請碼 AB12CD" a referral.
 _LINK_WITH_CODE = re.compile(r"^(?:link|連結)\s*(\d{6})$", re.IGNORECASE)
+# "birthday 05-12", "生日 1990/5/12": the year is optional and not needed for the reward.
+_BIRTHDAY = re.compile(
+    r"^(?:birthday|生日)\s*(?:(\d{4})[-/.])?(\d{1,2})[-/.](\d{1,2})$", re.IGNORECASE
+)
 _REFERRAL_WITH_CODE = re.compile(
     r"^(?:ref|invite code|邀請碼)\s*([A-Za-z0-9]{4,16})$", re.IGNORECASE
 )
@@ -61,6 +66,9 @@ def _intent_of_words(words: str, *, payload: bool) -> Intent:
         return Intent("set_locale", words.strip()[len(SET_LOCALE_PREFIX):])
     if payload and spoken in {CONSENT_YES, CONSENT_NO, DELETE_YES, DELETE_NO}:
         return Intent(spoken)
+    if match := _BIRTHDAY.match(spoken):
+        year, month, day = match.groups()
+        return Intent("birthday", f"{year or ''}-{month}-{day}")
     if match := _LINK_WITH_CODE.match(spoken):
         return Intent("link_redeem", match.group(1))
     if match := _REFERRAL_WITH_CODE.match(words.strip()):

@@ -194,3 +194,18 @@ async def test_a_program_with_welcome_stamps_starts_the_new_card_with_them(setti
         await say_line(harness, line_event("follow", "U-amy"))
     _greeting, card, _consent = last_reply(senders["line"])
     assert (card.stamps, card.stamps_required) == (1, 3)
+
+
+async def test_a_member_can_give_a_birthday_for_the_birthday_reward(settings, senders):
+    async with running_app(settings, senders=senders) as harness:
+        await say_line(harness, line_event("follow", "U-amy"))
+        await say_line(harness, line_text("U-amy", "生日"))
+        assert last_reply(senders["line"])[0].text == t("chat.birthday.ask", "zh-TW",
+                                                        brand=settings.brand_name)
+        await say_line(harness, line_text("U-amy", "生日 02-30"))
+        assert (await member_of(harness, "line", "U-amy")).birthday is None
+        await say_line(harness, line_text("U-amy", "生日 1990/5/12"))
+        birthday = (await member_of(harness, "line", "U-amy")).birthday
+    assert (birthday.year, birthday.month, birthday.day) == (1990, 5, 12)
+    assert last_reply(senders["line"])[0].text == t("chat.birthday.saved", "zh-TW",
+                                                    brand=settings.brand_name, month=5, day=12)
