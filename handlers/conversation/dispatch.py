@@ -18,6 +18,8 @@ from handlers.conversation.turn import Turn
 from loyalty.grants import grant_welcome
 
 MAX_MESSAGES_PER_REPLY = 5
+# Intents a join carries out by itself (a follow, a Get Started with a referral).
+JOIN_INTENTS = frozenset({"join", "referral"})
 
 
 class Conversation:
@@ -35,32 +37,33 @@ class Conversation:
             await members.mark_unfollowed(session, platform=event.platform,
                                           platform_user_id=event.user_id, now=utcnow())
             return
-        turn = await self._start_turn(session, event)
-        if turn is None:
+        if event.standby:  # another app owns the chat: its words are not for us
             return
-        if event.standby:  # another app owns the chat: keep state, say nothing
-            return
+        turn = await self._take_turn(session, event)
         self._reply(session, event, turn.replies)
 
-    async def _start_turn(self, session: AsyncSession, event: InboundEvent) -> Turn | None:
+    async def _take_turn(self, session: AsyncSession, event: InboundEvent) -> Turn:
+        """Join the person if they are new or back, greet them if so, then act on what
+        they said."""
         now = utcnow()
         identity = await members.find_identity(session, platform=event.platform,
                                                platform_user_id=event.user_id)
         intent = intent_of(event)
-        greet = None
+        greeting = None
         if identity is None or not identity.following or intent.name == "join":
-            joined = await self._join(session, event, referral=intent.argument
-                                      if intent.name in ("join", "referral") else None)
+            # Joining takes the referral code along, so a referral needs no turn of its own.
+            referral = intent.argument if intent.name in JOIN_INTENTS else None
+            joined = await self._join(session, event, referral=referral)
             identity = joined.identity
-            if intent.name == "join" or joined.created:
-                greet = intents.welcome if joined.created else intents.welcome_back
+            if joined.created or intent.name in JOIN_INTENTS:
+                greeting = intents.welcome if joined.created else intents.welcome_back
         if event.platform == "messenger":
             await members.touch_inbound(session, identity, now)
         turn = Turn(session=session, settings=self.settings, event=event, now=now,
                     member=identity.member, identity=identity)
-        if greet is not None:
-            await greet(turn, None)
-        if intent.name != "join" and not (greet and intent.name == "referral"):
+        if greeting is not None:
+            await greeting(turn, None)
+        if greeting is None or intent.name not in JOIN_INTENTS:
             await intents.INTENTS[intent.name](turn, intent.argument)
         return turn
 
