@@ -1,9 +1,9 @@
 """Fixtures shared by the whole suite. Database tests take `db`, which runs each test
 once on SQLite and once on PostgreSQL."""
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -11,8 +11,13 @@ from core.db import Database
 from core.settings import Settings, get_settings
 from tests import databases
 
-T = TypeVar("T")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the run's temporary files (SQLite copies, camera videos); screenshots stay
+    in test-artifacts/."""
+    shutil.rmtree(session.config.option.basetemp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
