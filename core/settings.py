@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     messenger_page_username: str = "punchline"
 
     qr_token_ttl_seconds: int = 300
-    card_image_token_ttl_seconds: int = 900
+    card_image_token_ttl_seconds: int = 300
     link_code_ttl_seconds: int = 600
     webhook_max_body_bytes: int = 1024 * 1024
     webhook_workers: int = 16
