@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from core.i18n import normalize_locale, t
+from core.i18n import preferred_locale, t
 
 
 class AppError(Exception):
@@ -65,7 +65,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     """A body or query that does not fit the schema: the same error shape, with the
     fields at fault, in the caller's language."""
     assert isinstance(exc, RequestValidationError)
-    locale = normalize_locale(request.headers.get("accept-language"))
+    locale = preferred_locale(request.headers.get("accept-language"))
     fields = [".".join(str(part) for part in error["loc"]) for error in exc.errors()]
     body = {"code": "invalid_request", "message": t("errors.invalid_request", locale),
             "fields": fields}

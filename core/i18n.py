@@ -26,6 +26,27 @@ def normalize_locale(value: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+def preferred_locale(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The supported locale an Accept-Language header ranks highest, else `default`."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = _quality(params)
+        if tag and tag != "*" and quality > 0 and tag.lower()[:2] in ("zh", "en"):
+            ranked.append((-quality, position, normalize_locale(tag)))
+    return min(ranked)[2] if ranked else default
+
+
+def _quality(params: str) -> float:
+    name, _, value = params.strip().partition("=")
+    if name.strip() != "q":
+        return 1.0
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0
+
+
 @lru_cache
 def catalog(locale: str) -> dict[str, str]:
     merged: dict[str, str] = {}

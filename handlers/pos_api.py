@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.errors import AppError, Unauthorized
-from core.i18n import normalize_locale, t
+from core.i18n import preferred_locale, t
 from handlers.counter import Counter, CounterActor, CounterOutcome, MemberCard
 from handlers.deps import DatabaseDep
 from handlers.ratelimit import RateLimiter, TooManyAttempts
@@ -139,12 +139,6 @@ AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
 Action = Callable[[AsyncSession, CounterActor, datetime], Awaitable[CounterOutcome]]
 
 
-def locale_of(accept_language: str | None) -> str:
-    """The staff's language from Accept-Language (its first choice; zh-TW by default)."""
-    first = (accept_language or "").split(",")[0].split(";")[0].strip()
-    return normalize_locale(first)
-
-
 def _counter(request: Request) -> Counter:
     return request.app.state.counter
 
@@ -191,7 +185,7 @@ async def _write(
     action: Action,
 ) -> JSONResponse:
     """Authenticate, then run `action` once per Idempotency-Key and answer after commit."""
-    locale = locale_of(accept_language)
+    locale = preferred_locale(accept_language)
     key_text = _idempotency_key(idempotency_key, locale)
     payload = body.model_dump(mode="json") if body is not None else None
     async with db.transaction() as session:
@@ -305,7 +299,7 @@ async def read_member(
     accept_language: AcceptLanguage = None,
 ) -> MemberRead:
     """The member's stamps, available rewards (with ids), tier and last visit."""
-    locale = locale_of(accept_language)
+    locale = preferred_locale(accept_language)
     async with db.transaction() as session:
         pos_key = await _authenticate(session, credentials, locale)
         actor = CounterActor(store_id=pos_key.store_id, pos_key_id=pos_key.id, locale=locale)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from cards.service import member_by_referral_code
 from core.errors import NotFound
-from core.i18n import normalize_locale, t
+from core.i18n import preferred_locale, t
 from handlers.deps import SessionDep, SettingsDep
 from handlers.templating import templates
 
@@ -21,7 +21,7 @@ async def referral_landing(request: Request, code: str, session: SessionDep,
     referrer = await member_by_referral_code(session, code.upper())
     if referrer is None or referrer.deleted_at is not None:
         raise NotFound("unknown invite code", code="referral_unknown")
-    locale = normalize_locale(request.headers.get("accept-language"))
+    locale = preferred_locale(request.headers.get("accept-language"))
     prefilled = quote(t("referral.prefill", locale, code=referrer.referral_code))
     links = {
         "line": f"https://line.me/R/oaMessage/{quote(settings.line_bot_basic_id)}/?{prefilled}",

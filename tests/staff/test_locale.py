@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.staff.locale import preferred_locale
+from core.i18n import preferred_locale
 
 
 @pytest.mark.parametrize(
