@@ -122,7 +122,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = db
         senders = app.state.sender_override or await _build_senders(app, stack)
         app.state.senders = senders
-        app.state.counter = Counter(settings=settings, senders=senders)
+        app.state.counter = Counter(settings=settings, senders=senders, db=db)
         stack.push_async_callback(app.state.counter.notifier.drain)
         conversation = Conversation(settings, senders)
         app.state.inbox = InboxWriter(db)

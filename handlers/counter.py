@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
 from bot.sender import Sender
 from cards.models import Member, MemberIdentity
 from cards.shortcodes import resolve_short_code
 from cards.tokens import verify_qr_token
+from core.db import Database
 from core.errors import AppError, TokenExpired, TokenInvalid
 from core.i18n import t
 from core.settings import Settings
@@ -87,9 +88,10 @@ class _Identified:
 
 
 class Counter:
-    def __init__(self, *, settings: Settings, senders: Mapping[str, Sender]) -> None:
+    def __init__(self, *, settings: Settings, senders: Mapping[str, Sender],
+                 db: Database) -> None:
         self.settings = settings
-        self.notifier = Notifier(settings=settings, senders=senders)
+        self.notifier = Notifier(settings=settings, senders=senders, db=db)
 
     async def lookup(
         self,
@@ -288,9 +290,7 @@ class Counter:
         if not reachable:
             return TokenExpired(t("counter.error.token_expired", actor.locale), member_id=member_id)
         assert member_id is not None
-        engine = session.bind
-        assert isinstance(engine, AsyncEngine)
-        self.notifier.send_fresh_card(engine, member_id=member_id, now=now)
+        self.notifier.send_fresh_card(member_id=member_id, now=now)
         return TokenExpired(
             t("counter.error.token_expired_card_sent", actor.locale), member_id=member_id
         )

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.sender import Sender
 from bot.types import Button, OutboundMessage, Text
 from cards.models import Member
-from core.db import after_commit
+from core.db import Database, after_commit
 from core.i18n import t
 from core.settings import Settings
 from handlers.conversation import routing
@@ -60,9 +60,11 @@ def recipients_of(member: Member, now: datetime) -> list[Recipient]:
 class Notifier:
     """Queues member notifications; `drain()` waits for those under way (tests, shutdown)."""
 
-    def __init__(self, *, settings: Settings, senders: Mapping[str, Sender]) -> None:
+    def __init__(self, *, settings: Settings, senders: Mapping[str, Sender],
+                 db: Database) -> None:
         self.settings = settings
         self.senders = senders
+        self.db = db
         self._tasks: set[asyncio.Task[None]] = set()
         self._fresh_cards_sent: dict[int, datetime] = {}
 
@@ -100,7 +102,7 @@ class Notifier:
         text = t("counter.notify.redeemed", member.locale, reward=reward, store=store)
         self._queue(session, recipients_of(member, now), [Text(text)])
 
-    def send_fresh_card(self, engine: AsyncEngine, *, member_id: int, now: datetime) -> bool:
+    def send_fresh_card(self, *, member_id: int, now: datetime) -> bool:
         """Send the member a freshly issued card, in a transaction of its own: the
         counter's refusal of the expired QR rolls its own transaction back. Returns
         False when a fresh card already went out moments ago."""
@@ -110,7 +112,7 @@ class Notifier:
         if len(self._fresh_cards_sent) >= _FRESH_CARD_MEMORY:
             self._fresh_cards_sent.clear()
         self._fresh_cards_sent[member_id] = now
-        self._spawn(self._fresh_card(engine, member_id, now))
+        self._spawn(self._fresh_card(member_id, now))
         return True
 
     async def drain(self) -> None:
@@ -118,10 +120,9 @@ class Notifier:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _fresh_card(self, engine: AsyncEngine, member_id: int, now: datetime) -> None:
-        sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    async def _fresh_card(self, member_id: int, now: datetime) -> None:
         sends: list[tuple[Recipient, list[OutboundMessage]]] = []
-        async with sessionmaker() as session, session.begin():
+        async with self.db.transaction() as session:
             member = await session.get(Member, member_id)
             if member is None or member.deleted_at is not None:
                 return

@@ -10,7 +10,7 @@ def senders():
 
 
 @pytest.fixture
-async def counter(settings, senders):
-    counter = Counter(settings=settings, senders=senders)
+async def counter(db, settings, senders):
+    counter = Counter(settings=settings, senders=senders, db=db)
     yield counter
     await counter.notifier.drain()
