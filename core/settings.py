@@ -61,10 +61,6 @@ class Settings(BaseSettings):
                 raise ValueError("SANDBOX must be false in production")
         return self
 
-    @property
-    def async_database_url(self) -> str:
-        return async_url(self.database_url)
-
     def uses_sandbox_for(self, base_field: str) -> bool:
         """In sandbox mode an API base left at its real default means the sandbox."""
         return self.sandbox and getattr(self, base_field) == type(self).model_fields[

@@ -77,10 +77,3 @@ async def revoke_pos_key(
         key.revoked_at = now or utcnow()
         await session.flush()
     return key
-
-
-async def list_pos_keys(session: AsyncSession, *, store_id: int) -> list[PosKey]:
-    rows = await session.scalars(
-        select(PosKey).where(PosKey.store_id == store_id).order_by(PosKey.id)
-    )
-    return list(rows.all())

@@ -10,7 +10,7 @@ from cards.models import Member
 from core.clock import utcnow
 from loyalty.balances import AVAILABLE_REWARD, EarnedUnder, RewardView
 from loyalty.errors import NotFound
-from loyalty.models import Balance, LedgerEntry, Program, Reward
+from loyalty.models import Balance, Program, Reward
 from loyalty.programs import CURRENT_PROGRAM_ID, reward_name
 from loyalty.tiers import tier_name
 
@@ -73,20 +73,3 @@ _CARD = (
     .where(Program.id == CURRENT_PROGRAM_ID)
     .order_by(Reward.expires_at.is_(None), Reward.expires_at, Reward.id)
 )
-
-
-async def recent_entries(
-    session: AsyncSession,
-    *,
-    store_id: int | None = None,
-    member_id: int | None = None,
-    limit: int = 10,
-) -> list[LedgerEntry]:
-    """The newest ledger entries at a store (the counter's history, for undo) or of a
-    member (their history), newest first."""
-    statement = select(LedgerEntry).order_by(LedgerEntry.id.desc()).limit(limit)
-    if store_id is not None:
-        statement = statement.where(LedgerEntry.store_id == store_id)
-    if member_id is not None:
-        statement = statement.where(LedgerEntry.member_id == member_id)
-    return list((await session.scalars(statement)).all())
