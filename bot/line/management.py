@@ -22,7 +22,7 @@ from typing import Any, Self
 import aiohttp
 from linebot.v3 import audience, insight, messaging
 
-# Audience uploads by JSON take at most this many user ids a call (platforms.md).
+# Audience uploads by JSON take at most this many user ids a call (docs/platforms.md).
 AUDIENCE_IDS_PER_CALL = 10_000
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 # LINE's insight dates are yyyyMMdd, counted in UTC+9.

@@ -1,6 +1,6 @@
 """The fake LINE audience API: audiences for uploading user ids by JSON (create, add,
 read, delete), with LINE's limits: at most 10,000 ids a call, 60 calls a minute
-(platforms.md). Narrowcast reads the audiences it names from the same state."""
+(docs/platforms.md). Narrowcast reads the audiences it names from the same state."""
 
 from typing import Any
 
