@@ -92,24 +92,30 @@ def _menu_labels(locale: str) -> tuple[str, str, str]:
 @line_app.command("setup-richmenu")
 def line_setup_richmenu() -> None:
     """Draw and upload the three-area rich menu (card, stamps, invite), set it default."""
-    from bot.http import make_http_client
-    from bot.line.richmenu import draw_richmenu_image, setup_richmenu
+    from bot.line.management import LineApiError, LineManagement
+    from bot.line.richmenu import RichMenuImageError, draw_richmenu_image, setup_richmenu
 
     settings = get_settings()
     labels = _menu_labels(settings.default_locale)
     image = draw_richmenu_image(labels, color=settings.brand_color)
 
     async def run() -> str:
-        async with make_http_client() as client:
+        async with LineManagement(
+            api_base=settings.api_base("line_api_base"),
+            data_api_base=settings.api_base("line_data_api_base"),
+            access_token=settings.line_channel_access_token,
+        ) as line:
             return await setup_richmenu(
-                client, api_base=settings.api_base("line_api_base"),
-                data_api_base=settings.api_base("line_data_api_base"),
-                access_token=settings.line_channel_access_token, labels=labels,
-                payloads=MENU_PAYLOADS, image=image,
+                line, labels=labels, payloads=MENU_PAYLOADS, image=image,
                 chat_bar_text=t("line.richmenu.chat_bar", settings.default_locale),
             )
 
-    console.print(f"[green]rich menu set as default:[/green] {asyncio.run(run())}")
+    try:
+        richmenu_id = asyncio.run(run())
+    except (LineApiError, RichMenuImageError) as error:
+        err_console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]rich menu set as default:[/green] {richmenu_id}")
 
 
 @messenger_app.command("setup-profile")

@@ -1,5 +1,6 @@
 """The LINE rich menu: three equal areas (card, stamps and rewards, invite) drawn with
-Pillow, created, given its image and set as every user's default."""
+Pillow, then created, given its image and set as every user's default through
+bot/line/management.py (line-bot-sdk)."""
 
 import io
 import shutil
@@ -7,9 +8,9 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-import httpx
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from bot.line.management import LineManagement
 from core.i18n import t
 
 WIDTH = 2500
@@ -27,8 +28,8 @@ _CJK_NAME_HINTS = ("cjk", "notosanstc", "wqy", "droidsansfallback", "ukai", "umi
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
-class RichMenuSetupError(RuntimeError):
-    """LINE refused a step of the rich menu setup (or could not be reached)."""
+class RichMenuImageError(ValueError):
+    """The rich menu image breaks LINE's rules (checked before anything is sent)."""
 
 
 def draw_richmenu_image(labels: tuple[str, str, str], *, color: str) -> bytes:
@@ -48,44 +49,21 @@ def draw_richmenu_image(labels: tuple[str, str, str], *, color: str) -> bytes:
 
 
 async def setup_richmenu(
-    sender_client: httpx.AsyncClient,
+    line: LineManagement,
     *,
-    api_base: str,
-    data_api_base: str,
-    access_token: str,
     labels: tuple[str, str, str],
     payloads: tuple[str, str, str],
     image: bytes,
     chat_bar_text: str | None = None,
 ) -> str:
     """Create the rich menu, upload `image` and make it every user's default; returns the
-    rich menu id. Raises RichMenuSetupError naming the step that failed."""
+    rich menu id. Raises RichMenuImageError before calling LINE when the image breaks
+    LINE's rules, and LineApiError naming the step LINE refused."""
     _check_image(image)
-    auth = {"Authorization": f"Bearer {access_token}"}
-    api_base, data_api_base = api_base.rstrip("/"), data_api_base.rstrip("/")
-    created = await _call(
-        sender_client,
-        "create the rich menu",
-        f"{api_base}/v2/bot/richmenu",
-        headers=auth,
-        json=_richmenu_object(labels, payloads, chat_bar_text or t("line.richmenu.chat_bar")),
-    )
-    richmenu_id = created.json().get("richMenuId")
-    if not isinstance(richmenu_id, str) or not richmenu_id:
-        raise RichMenuSetupError(f"LINE created a rich menu but sent no id: {created.text}")
-    await _call(
-        sender_client,
-        "upload the rich menu image",
-        f"{data_api_base}/v2/bot/richmenu/{richmenu_id}/content",
-        headers={**auth, "Content-Type": "image/png"},
-        content=image,
-    )
-    await _call(
-        sender_client,
-        "set the default rich menu",
-        f"{api_base}/v2/bot/user/all/richmenu/{richmenu_id}",
-        headers=auth,
-    )
+    menu = _richmenu_object(labels, payloads, chat_bar_text or t("line.richmenu.chat_bar"))
+    richmenu_id = await line.create_rich_menu(menu)
+    await line.upload_rich_menu_image(richmenu_id, image, content_type="image/png")
+    await line.set_default_rich_menu(richmenu_id)
     return richmenu_id
 
 
@@ -108,33 +86,19 @@ def _richmenu_object(
     }
 
 
-async def _call(
-    client: httpx.AsyncClient, step: str, url: str, **request: object
-) -> httpx.Response:
-    try:
-        response = await client.post(url, **request)  # type: ignore[arg-type]
-    except httpx.HTTPError as exc:
-        raise RichMenuSetupError(f"could not {step}: {type(exc).__name__}: {exc}") from exc
-    if not response.is_success:
-        raise RichMenuSetupError(
-            f"could not {step}: LINE answered {response.status_code} {response.text}"
-        )
-    return response
-
-
 def _check_image(image: bytes) -> None:
     try:
         with Image.open(io.BytesIO(image)) as opened:
             image_format, (width, height) = opened.format, opened.size
     except OSError as exc:
-        raise RichMenuSetupError(f"the rich menu image is not an image: {exc}") from exc
+        raise RichMenuImageError(f"the rich menu image is not an image: {exc}") from exc
     if image_format != "PNG" or (width, height) != (WIDTH, HEIGHT):
-        raise RichMenuSetupError(
+        raise RichMenuImageError(
             f"the rich menu image must be a {WIDTH}x{HEIGHT} PNG, got {image_format} "
             f"{width}x{height}"
         )
     if len(image) > MAX_IMAGE_BYTES:
-        raise RichMenuSetupError(f"the rich menu image is over {MAX_IMAGE_BYTES} bytes")
+        raise RichMenuImageError(f"the rich menu image is over {MAX_IMAGE_BYTES} bytes")
 
 
 def _area_bounds() -> list[tuple[int, int]]:

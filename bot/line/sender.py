@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 class LineSender:
-    """`bot.sender.Sender` for LINE, plus the narrowcast and quota calls broadcasts use."""
+    """`bot.sender.Sender` for LINE, plus narrowcast. LINE's management calls (quota,
+    narrowcast progress, audiences, rich menus) go through line-bot-sdk in
+    bot/line/management.py; the sends stay here, faster (docs/benchmarks.md)."""
 
     platform: Platform = "line"
 
@@ -100,7 +102,7 @@ class LineSender:
         limit: dict[str, Any] | None = None,
     ) -> SendResult:
         """Start a narrowcast (LINE answers 202); `detail["request_id"]` is the id to
-        follow with `narrowcast_progress`."""
+        follow with `LineManagement.narrowcast_progress`."""
         body: dict[str, Any] = {
             "messages": render_messages(messages, accent_color=self._accent_color)
         }
@@ -108,16 +110,6 @@ class LineSender:
             if value is not None:
                 body[name] = value
         return await self._post("/v2/bot/message/narrowcast", body, retry_key=retry_key)
-
-    async def narrowcast_progress(self, request_id: str) -> SendResult:
-        """A narrowcast's progress; `detail` holds LINE's answer (phase, counts)."""
-        return await self._get(
-            "/v2/bot/message/progress/narrowcast", params={"requestId": request_id}
-        )
-
-    async def quota(self) -> SendResult:
-        """This month's message quota; `detail` holds LINE's answer ({type, value})."""
-        return await self._get("/v2/bot/message/quota")
 
     async def profile(self, user_id: str) -> Profile | None:
         """The user's display name and language; None when LINE does not know the user
@@ -147,8 +139,8 @@ class LineSender:
             headers = {**headers, RETRY_KEY_HEADER: retry_key}
         return await self._call("POST", path, json=body, headers=headers, retry_key=retry_key)
 
-    async def _get(self, path: str, *, params: dict[str, str] | None = None) -> SendResult:
-        return await self._call("GET", path, params=params, headers=self._headers)
+    async def _get(self, path: str) -> SendResult:
+        return await self._call("GET", path, headers=self._headers)
 
     async def _call(
         self, method: str, path: str, *, retry_key: str | None = None, **request: Any

@@ -4,9 +4,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 # The endpoint classes the sandbox limits and can fault. LINE: one per send endpoint plus
-# everything else; Messenger: the Send API and everything else (profile, user profile).
+# the audience endpoints plus everything else; Messenger: the Send API and everything else
+# (profile, user profile).
 EndpointKind = Literal[
-    "reply", "push", "multicast", "narrowcast", "broadcast", "line_other", "send", "graph_other"
+    "reply",
+    "push",
+    "multicast",
+    "narrowcast",
+    "broadcast",
+    "line_audience",
+    "line_other",
+    "send",
+    "graph_other",
 ]
 ENDPOINT_KINDS: tuple[EndpointKind, ...] = (
     "reply",
@@ -14,6 +23,7 @@ ENDPOINT_KINDS: tuple[EndpointKind, ...] = (
     "multicast",
     "narrowcast",
     "broadcast",
+    "line_audience",
     "line_other",
     "send",
     "graph_other",
@@ -40,6 +50,7 @@ def default_rate_limits() -> dict[EndpointKind, RateLimit]:
         "multicast": RateLimit(200, 1),
         "narrowcast": RateLimit(60, 3600),
         "broadcast": RateLimit(60, 3600),
+        "line_audience": RateLimit(60, 60),
         "line_other": RateLimit(2000, 1),
         "send": RateLimit(300, 1),
         "graph_other": RateLimit(300, 1),

@@ -1,14 +1,14 @@
 """A fake LINE Messaging API: the paths Punchline calls, spelled as LINE spells them, with
 LINE's documented limits and errors (platforms.md).
 
-Narrowcast has no audiences here: its recipients are all simulated followers (capped by
-`limit.max`), whatever `recipient` or `filter` the request names.
+Narrowcast reaches the followers in the audience its `recipient` names (an uploaded
+audience, line_audience_api.py); any other `recipient` or `filter` reaches all simulated
+followers. `limit.max` caps either.
 """
 
 import asyncio
 import hmac
 import io
-import json
 import re
 from typing import Any
 
@@ -17,9 +17,13 @@ from fastapi.responses import JSONResponse
 from PIL import Image, UnidentifiedImageError
 
 from bot.sandbox import ids
-from bot.sandbox.admission import Refusals, admit, answer_late
+from bot.sandbox.admission import admit, answer_late
 from bot.sandbox.errors import PlatformError, PlatformRoute, line_error, line_invalid_property
 from bot.sandbox.limits import EndpointKind
+from bot.sandbox.line_audience_api import line_audience_router
+from bot.sandbox.line_common import LINE_REFUSALS as REFUSALS
+from bot.sandbox.line_common import json_body
+from bot.sandbox.line_insight_api import line_insight_router
 from bot.sandbox.records import SendEndpoint
 from bot.sandbox.state import SandboxState
 
@@ -48,10 +52,6 @@ RETRY_KEY_ENDPOINTS = frozenset({"push", "multicast", "narrowcast", "broadcast"}
 UUID_PATTERN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-REFUSALS = Refusals(
-    too_many=lambda: line_error(429, "Too Many Requests"),
-    server_error=lambda: line_error(500, "Internal Server Error"),
-)
 
 
 def _not_found() -> PlatformError:
@@ -76,7 +76,7 @@ def line_api_router(state: SandboxState, *, access_token: str) -> APIRouter:
     async def reply(request: Request) -> Response:
         """Answer an event with its single-use reply token."""
         delay = admit(state, "reply", REFUSALS)
-        body = await _json_body(request)
+        body = await json_body(request)
         _check_retry_key(state, request, "reply")
         messages = _valid_messages(body)
         token = body.get("replyToken")
@@ -91,7 +91,7 @@ def line_api_router(state: SandboxState, *, access_token: str) -> APIRouter:
     async def push(request: Request) -> Response:
         """Send to one user."""
         delay = admit(state, "push", REFUSALS)
-        body = await _json_body(request)
+        body = await json_body(request)
         retry_key = _check_retry_key(state, request, "push")
         messages = _valid_messages(body)
         to = body.get("to")
@@ -106,7 +106,7 @@ def line_api_router(state: SandboxState, *, access_token: str) -> APIRouter:
     async def multicast(request: Request) -> Response:
         """Send to up to 500 users in one call."""
         delay = admit(state, "multicast", REFUSALS)
-        body = await _json_body(request)
+        body = await json_body(request)
         retry_key = _check_retry_key(state, request, "multicast")
         messages = _valid_messages(body)
         to = body.get("to")
@@ -125,7 +125,7 @@ def line_api_router(state: SandboxState, *, access_token: str) -> APIRouter:
     async def broadcast(request: Request) -> Response:
         """Send to every friend of the account."""
         delay = admit(state, "broadcast", REFUSALS)
-        body = await _json_body(request)
+        body = await json_body(request)
         retry_key = _check_retry_key(state, request, "broadcast")
         messages = _valid_messages(body)
         followers = state.line_followers()
@@ -138,7 +138,7 @@ def line_api_router(state: SandboxState, *, access_token: str) -> APIRouter:
     async def narrowcast(request: Request) -> Response:
         """Accept a narrowcast (202); follow it with the progress endpoint."""
         delay = admit(state, "narrowcast", REFUSALS)
-        body = await _json_body(request)
+        body = await json_body(request)
         retry_key = _check_retry_key(state, request, "narrowcast")
         messages = _valid_messages(body)
         recipients = _narrowcast_recipients(state, body)
@@ -189,7 +189,7 @@ def line_api_router(state: SandboxState, *, access_token: str) -> APIRouter:
     async def create_rich_menu(request: Request) -> dict[str, str]:
         """Create a rich menu; its image is uploaded separately."""
         admit(state, "line_other", REFUSALS)
-        body = await _json_body(request)
+        body = await json_body(request)
         for required in ("size", "name", "chatBarText", "areas"):
             if required not in body:
                 raise line_invalid_property(required, "must be specified")
@@ -224,17 +224,9 @@ def line_api_router(state: SandboxState, *, access_token: str) -> APIRouter:
         state.set_default_rich_menu(rich_menu_id)
         return {}
 
+    router.include_router(line_audience_router(state))
+    router.include_router(line_insight_router(state))
     return router
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise line_error(400, "The request body could not be parsed as JSON") from None
-    if not isinstance(body, dict):
-        raise line_error(400, "The request body could not be parsed as JSON")
-    return body
 
 
 def _check_retry_key(state: SandboxState, request: Request, endpoint: EndpointKind) -> str | None:
@@ -307,6 +299,12 @@ def _check_message(where: str, message: Any) -> None:
 
 def _narrowcast_recipients(state: SandboxState, body: dict[str, Any]) -> list[str]:
     recipients = state.line_followers()
+    recipient = body.get("recipient") or {}
+    if recipient.get("type") == "audience":
+        audience = state.audience(recipient.get("audienceGroupId"))
+        if audience is None:
+            raise line_invalid_property("recipient.audienceGroupId", "audience not found")
+        recipients = [user_id for user_id in recipients if user_id in audience.user_ids]
     limit = body.get("limit") or {}
     most = limit.get("max")
     if isinstance(most, int) and most > 0:

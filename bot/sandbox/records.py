@@ -1,4 +1,5 @@
-"""What the sandbox remembers: simulated users, messages both ways, narrowcast requests."""
+"""What the sandbox remembers: simulated users, messages both ways, narrowcast requests,
+audiences."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,3 +148,27 @@ class RichMenu:
     body: dict[str, Any]
     image: bytes | None = None
     image_type: str | None = None
+
+
+@dataclass(slots=True)
+class UploadedAudience:
+    """A LINE audience for uploading user ids (by JSON)."""
+
+    audience_group_id: int
+    description: str
+    created_at: float
+    user_ids: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        """audienceGroup in GET /v2/bot/audienceGroup/{audienceGroupId}."""
+        return {
+            "audienceGroupId": self.audience_group_id,
+            "type": "UPLOAD",
+            "description": self.description,
+            "status": "READY",
+            "audienceCount": len(self.user_ids),
+            "created": int(self.created_at),
+            "isIfaAudience": False,
+            "permission": "READ_WRITE",
+            "createRoute": "MESSAGING_API",
+        }

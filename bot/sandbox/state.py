@@ -1,6 +1,6 @@
 """Everything the sandbox platforms know: simulated users, what the bot sent, reply
-tokens, retry keys, the Messenger window, rich menus, narrowcasts, quota, rate limits and
-faults.
+tokens, retry keys, the Messenger window, rich menus, narrowcasts, audiences, quota, rate
+limits and faults.
 
 Every method is synchronous and holds one lock while it reads or changes the state, so a
 check and the change it guards (a reply token spent, a retry key remembered) happen at
@@ -27,6 +27,7 @@ from bot.sandbox.records import (
     SendEndpoint,
     SimulatedUser,
     TranscriptEntry,
+    UploadedAudience,
 )
 from bot.types import Platform
 from core.clock import utcnow
@@ -82,6 +83,7 @@ class SandboxState:
         self.default_rich_menu_id: str | None = None
         self._messenger_profile: dict[str, Any] = {}
         self._narrowcasts: dict[str, NarrowcastRequest] = {}
+        self._audiences: dict[int, UploadedAudience] = {}
         self._quota_usage = 0
         self._buckets: dict[EndpointKind, TokenBucket] = {}
         self._faults = FaultSwitch(random.Random(self.config.random_seed))
@@ -420,6 +422,31 @@ class SandboxState:
                 request_id=request.request_id,
                 retry_key=request.retry_key,
             )
+
+    # LINE audiences
+
+    def create_audience(self, description: str, user_ids: Iterable[str]) -> UploadedAudience:
+        with self._lock:
+            audience = UploadedAudience(self._take_id(), description, self.clock(), set(user_ids))
+            self._audiences[audience.audience_group_id] = audience
+            return audience
+
+    def add_to_audience(self, audience_group_id: int, user_ids: Iterable[str]) -> bool:
+        """False when there is no such audience."""
+        with self._lock:
+            audience = self._audiences.get(audience_group_id)
+            if audience is None:
+                return False
+            audience.user_ids.update(user_ids)
+            return True
+
+    def audience(self, audience_group_id: int) -> UploadedAudience | None:
+        with self._lock:
+            return self._audiences.get(audience_group_id)
+
+    def delete_audience(self, audience_group_id: int) -> bool:
+        with self._lock:
+            return self._audiences.pop(audience_group_id, None) is not None
 
     # LINE monthly quota
 

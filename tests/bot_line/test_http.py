@@ -66,6 +66,6 @@ async def test_sender_reports_a_refused_connection_as_retryable(tiny_server: str
         sender = LineSender(client, api_base=api, data_api_base=api, access_token="t")
         result = await sender.push("U1", [Text("hi")])
         reachable = LineSender(client, api_base=tiny_server, data_api_base=api, access_token="t")
-        quota = await reachable.quota()
+        pushed = await reachable.push("U1", [Text("hi")])
     assert (result.ok, result.status, result.retryable) == (False, 0, True)
-    assert quota.ok and quota.detail == {"value": 1}
+    assert pushed.ok and pushed.detail == {"value": 1}

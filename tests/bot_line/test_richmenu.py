@@ -1,46 +1,18 @@
-import io
-import json
-from collections.abc import AsyncIterator
-from typing import Any
+"""The rich menu: drawn with Pillow, set up through line-bot-sdk against the sandbox
+platforms served on loopback."""
 
-import httpx
+import io
+
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
 from PIL import Image
 
-from bot.line.richmenu import RichMenuSetupError, draw_richmenu_image, setup_richmenu
+from bot.line.management import LineApiError, LineManagement
+from bot.line.richmenu import RichMenuImageError, draw_richmenu_image, setup_richmenu
+from tests.bot_line.sandbox_server import LINE_TOKEN, LineSandbox
+from tests.browser import free_port
 
-API = "http://api.line.test"
-DATA_API = "http://api-data.line.test"
 LABELS = ("會員卡", "點數與獎勵", "邀請朋友")
 PAYLOADS = ("menu:card", "menu:stamps", "menu:invite")
-
-
-def _fake_line(calls: list[tuple[str, str, dict[str, str], bytes]], *, fail: str = "") -> FastAPI:
-    app = FastAPI()
-
-    @app.middleware("http")
-    async def record(request: Request, call_next):  # type: ignore[no-untyped-def]
-        body = await request.body()
-        calls.append((request.url.hostname, request.url.path, dict(request.headers), body))
-        if fail and fail in request.url.path:
-            return JSONResponse({"message": "An invalid image was uploaded"}, status_code=400)
-        return await call_next(request)
-
-    @app.post("/v2/bot/richmenu")
-    async def create(body: dict[str, Any]) -> dict[str, str]:
-        return {"richMenuId": "richmenu-123"}
-
-    @app.post("/v2/bot/richmenu/{richmenu_id}/content")
-    async def upload(richmenu_id: str) -> dict[str, str]:
-        return {}
-
-    @app.post("/v2/bot/user/all/richmenu/{richmenu_id}")
-    async def set_default(richmenu_id: str) -> Response:
-        return JSONResponse({})
-
-    return app
 
 
 @pytest.fixture(scope="module")
@@ -76,55 +48,29 @@ def test_light_colours_get_dark_labels() -> None:
     assert darkest < 200
 
 
-@pytest.fixture
-def calls() -> list[tuple[str, str, dict[str, str], bytes]]:
-    return []
-
-
-@pytest.fixture
-async def client(calls: list) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_fake_line(calls))) as client:
-        yield client
-
-
 async def test_setup_creates_uploads_and_sets_default(
-    client: httpx.AsyncClient, calls: list, image: bytes
+    sandbox: LineSandbox, line: LineManagement, image: bytes
 ) -> None:
-    richmenu_id = await setup_richmenu(
-        client,
-        api_base=API,
-        data_api_base=DATA_API,
-        access_token="tok",
-        labels=LABELS,
-        payloads=PAYLOADS,
-        image=image,
-    )
-    assert richmenu_id == "richmenu-123"
-    assert [(host, path) for host, path, _, _ in calls] == [
-        ("api.line.test", "/v2/bot/richmenu"),
-        ("api-data.line.test", "/v2/bot/richmenu/richmenu-123/content"),
-        ("api.line.test", "/v2/bot/user/all/richmenu/richmenu-123"),
+    richmenu_id = await setup_richmenu(line, labels=LABELS, payloads=PAYLOADS, image=image)
+    assert [(r.method, r.path) for r in sandbox.requests] == [
+        ("POST", "/line/v2/bot/richmenu"),
+        ("POST", f"/line-data/v2/bot/richmenu/{richmenu_id}/content"),
+        ("POST", f"/line/v2/bot/user/all/richmenu/{richmenu_id}"),
     ]
-    assert all(headers["authorization"] == "Bearer tok" for _, _, headers, _ in calls)
-    _, _, upload_headers, upload_body = calls[1]
-    assert upload_headers["content-type"] == "image/png"
-    assert upload_body == image
+    assert all(r.headers["authorization"] == f"Bearer {LINE_TOKEN}" for r in sandbox.requests)
+    upload = sandbox.requests[1]
+    assert upload.headers["content-type"] == "image/png"
+    assert upload.body == image
+    menu = sandbox.state.default_rich_menu()
+    assert menu is not None and menu.rich_menu_id == richmenu_id
+    assert (menu.image, menu.image_type) == (image, "image/png")
 
 
 async def test_menu_object_has_three_postback_areas_covering_the_image(
-    client: httpx.AsyncClient, calls: list, image: bytes
+    sandbox: LineSandbox, line: LineManagement, image: bytes
 ) -> None:
-
-    await setup_richmenu(
-        client,
-        api_base=API,
-        data_api_base=DATA_API,
-        access_token="tok",
-        labels=LABELS,
-        payloads=PAYLOADS,
-        image=image,
-    )
-    menu = json.loads(calls[0][3])
+    await setup_richmenu(line, labels=LABELS, payloads=PAYLOADS, image=image)
+    menu = sandbox.requests[0].json()
     assert menu["size"] == {"width": 2500, "height": 843}
     assert menu["selected"] is True
     assert menu["chatBarText"] == "會員選單"
@@ -138,53 +84,31 @@ async def test_menu_object_has_three_postback_areas_covering_the_image(
     ]
 
 
-async def test_failed_upload_raises_naming_the_step(image: bytes) -> None:
-    calls: list = []
-    transport = httpx.ASGITransport(app=_fake_line(calls, fail="/content"))
-    async with httpx.AsyncClient(transport=transport) as client:
-        with pytest.raises(RichMenuSetupError, match="upload the rich menu image.*400"):
-            await setup_richmenu(
-                client,
-                api_base=API,
-                data_api_base=DATA_API,
-                access_token="tok",
-                labels=LABELS,
-                payloads=PAYLOADS,
-                image=image,
-            )
-    assert len(calls) == 2  # never set as default
+async def test_failed_upload_raises_naming_the_step(
+    sandbox: LineSandbox, line: LineManagement, image: bytes
+) -> None:
+    sandbox.refuse["/content"] = (400, "An invalid image was uploaded")
+    with pytest.raises(
+        LineApiError,
+        match="could not upload the rich menu image: LINE answered 400 An invalid image",
+    ):
+        await setup_richmenu(line, labels=LABELS, payloads=PAYLOADS, image=image)
+    assert len(sandbox.requests) == 2  # never set as default
+    assert sandbox.state.default_rich_menu() is None
 
 
 async def test_wrong_image_size_is_refused_before_calling_line(
-    client: httpx.AsyncClient, calls: list
+    sandbox: LineSandbox, line: LineManagement
 ) -> None:
     small = io.BytesIO()
     Image.new("RGB", (1200, 405), "#0F766E").save(small, format="PNG")
-    with pytest.raises(RichMenuSetupError, match="2500x843 PNG"):
-        await setup_richmenu(
-            client,
-            api_base=API,
-            data_api_base=DATA_API,
-            access_token="tok",
-            labels=LABELS,
-            payloads=PAYLOADS,
-            image=small.getvalue(),
-        )
-    assert calls == []
+    with pytest.raises(RichMenuImageError, match="2500x843 PNG"):
+        await setup_richmenu(line, labels=LABELS, payloads=PAYLOADS, image=small.getvalue())
+    assert sandbox.requests == []
 
 
 async def test_unreachable_line_raises_a_setup_error(image: bytes) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused")
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
-        with pytest.raises(RichMenuSetupError, match="create the rich menu.*ConnectError"):
-            await setup_richmenu(
-                client,
-                api_base=API,
-                data_api_base=DATA_API,
-                access_token="tok",
-                labels=LABELS,
-                payloads=PAYLOADS,
-                image=image,
-            )
+    closed = f"http://127.0.0.1:{free_port()}"
+    async with LineManagement(api_base=closed, data_api_base=closed, access_token="t") as line:
+        with pytest.raises(LineApiError, match="create the rich menu: ClientConnectorError"):
+            await setup_richmenu(line, labels=LABELS, payloads=PAYLOADS, image=image)

@@ -76,14 +76,6 @@ class FakeLine:
                 return JSONResponse({}, status_code=202, headers={"X-Line-Request-Id": "req-1"})
             return JSONResponse({"sentMessages": [{"id": "m2"}]})
 
-        @app.get("/v2/bot/message/progress/narrowcast")
-        async def progress(requestId: str) -> dict[str, Any]:  # noqa: N803 (LINE's name)
-            return {"phase": "succeeded", "successCount": 60, "requestId": requestId}
-
-        @app.get("/v2/bot/message/quota")
-        async def quota() -> dict[str, Any]:
-            return {"type": "limited", "value": 1000}
-
         @app.get("/v2/bot/profile/{user_id}")
         async def profile(user_id: str) -> Response:
             if user_id == "U404":
@@ -248,12 +240,3 @@ async def test_narrowcast_returns_the_request_id_to_follow(
     assert headers["x-line-retry-key"] == "nc-1"
     assert b'"audienceGroupId":42' in body and b'"limit":{"max":100}' in body
     assert b'"filter"' not in body
-
-    progress = await sender.narrowcast_progress("req-1")
-    assert progress.ok and progress.detail["phase"] == "succeeded"
-    assert progress.detail["requestId"] == "req-1"
-
-
-async def test_quota_reads_the_monthly_limit(sender: LineSender) -> None:
-    result = await sender.quota()
-    assert result.ok and result.detail == {"type": "limited", "value": 1000}

@@ -43,3 +43,12 @@ async def test_setup_commands_install_the_rich_menu_and_messenger_profile(db, se
     assert profile["get_started"] == {"payload": "GET_STARTED"}
     menu_items = profile["persistent_menu"][0]["call_to_actions"]
     assert [item["payload"] for item in menu_items] == ["card", "stamps", "invite"]
+
+
+async def test_setup_richmenu_names_the_failed_step_when_line_cannot_be_reached():
+    closed = f"http://127.0.0.1:{free_port()}"
+    status, output = await punchline_cli("line", "setup-richmenu", env={
+        "SANDBOX": "false", "LINE_API_BASE": closed, "LINE_DATA_API_BASE": closed})
+    assert status == 1
+    assert "could not create the rich menu: ClientConnectorError" in output
+    assert "Traceback" not in output
