@@ -1,5 +1,5 @@
 """A fake LINE Messaging API: the paths Punchline calls, spelled as LINE spells them, with
-LINE's documented limits and errors (platforms.md).
+LINE's documented limits and errors (docs/platforms.md).
 
 Narrowcast has no audiences here: its recipients are all simulated followers (capped by
 `limit.max`), whatever `recipient` or `filter` the request names.
