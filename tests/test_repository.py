@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIPPED_DIRS = {".git", ".venv", "node_modules", "test-artifacts", ".pytest-tmp",
+# Generated or local folders (the ignored ones of .gitignore), not the repository's text.
+SKIPPED_DIRS = {".git", ".venv", "node_modules", "test-artifacts", ".pytest-tmp", "results",
                 ".pytest_cache", ".ruff_cache", ".mypy_cache", ".hypothesis", "__pycache__"}
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".sh", ".cfg", ".ini", ".html", ".js", ".css",
                  ".example", ".txt", ".yml", ".yaml", ".mako"}
