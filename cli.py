@@ -74,13 +74,17 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     seeded = asyncio.run(seed_demo(settings.database_url))
     table = Table(title=f"{settings.brand_name} is running", show_header=False)
     table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")  # keys and passwords are shown whole, never cut
+    table.add_column(overflow="fold")
     table.add_row("Chat simulator", f"{base}/simulator/")
     table.add_row("Staff page", f"{base}/staff/")
     table.add_row("API docs", f"{base}/docs")
     for line in seeded.describe():
         table.add_row(*line)
     console.print(table)
+    # Secrets go on lines of their own, never wrapped, so that copying one copies it whole.
+    for label, secret in seeded.credentials():
+        typer.echo(f"{label}:")
+        typer.echo(secret)
     serve(host=host, port=port)
 
 

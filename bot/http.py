@@ -2,7 +2,7 @@
 
 httpx's API over aiohttp's connection pool: on these machines httpx's own transport fell
 to about 200 requests/s at concurrency 32, the aiohttp transport gave about 1,400
-(platforms.md). One long-lived client per platform, closed in the app's lifespan.
+(docs/platforms.md). One long-lived client per platform, closed in the app's lifespan.
 """
 
 import httpx

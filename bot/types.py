@@ -26,7 +26,7 @@ ChatType = Literal["user", "group", "room"]
 class InboundEvent:
     platform: Platform
     kind: EventKind
-    # Deduplication key: the same event redelivered has the same key (see platforms.md).
+    # Deduplication key: the same event redelivered has the same key (see docs/platforms.md).
     event_key: str
     user_id: str | None
     chat_type: ChatType

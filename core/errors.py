@@ -50,7 +50,7 @@ class TokenExpired(AppError):
 
     def __init__(self, message: str, *, member_id: int | None = None) -> None:
         super().__init__(message)
-        # An expired but authentic token still names its member (ux.md: send a fresh card).
+        # An expired but authentic token still names its member, who gets a fresh card.
         self.member_id = member_id
 
 

@@ -1,7 +1,7 @@
 """Store each webhook event once and hand the new ones to the processor.
 
 The platform's event key is unique per platform, so a redelivered event inserts
-nothing and is never processed twice (design.md: "Webhook events are processed once").
+nothing and is never processed twice (docs/architecture.md: "Webhook events are processed once").
 Concurrent webhook requests share one INSERT and one COMMIT (`InboxWriter`): under load
 that is what keeps the webhook's answer fast.
 """

@@ -25,11 +25,15 @@ class DemoSeed:
     pos_key: str  # plaintext, shown once
 
     def describe(self, locale: str = "en") -> list[tuple[str, str]]:
-        """Rows for the CLI's table: what was set up and how to sign in."""
-        rows = [(t("loyalty.demo.stores", locale), ", ".join(self.stores))]
-        for username, role, password in self.logins:
-            label = t("loyalty.demo.login", locale, role=role)
-            rows.append((label, f"{username} / {password}"))
+        """Rows for the CLI's table: what was set up."""
+        return [(t("loyalty.demo.stores", locale), ", ".join(self.stores))]
+
+    def credentials(self, locale: str = "en") -> list[tuple[str, str]]:
+        """How to sign in, as (label, secret): the staff passwords and the POS key."""
+        rows = [
+            (t("loyalty.demo.password", locale, username=username, role=role), password)
+            for username, role, password in self.logins
+        ]
         rows.append((t("loyalty.demo.pos_key", locale), self.pos_key))
         return rows
 

@@ -1,4 +1,4 @@
-"""Real servers and real Chromium for end-to-end tests (testing.md): Punchline under
+"""Real servers and real Chromium for end-to-end tests: Punchline under
 uvicorn on a free loopback port, and Debian's chromium driven by Playwright."""
 
 import asyncio

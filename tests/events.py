@@ -1,4 +1,4 @@
-"""Builders for platform webhook bodies, shaped like the real ones in shared/fixtures."""
+"""Builders for platform webhook bodies, shaped like the real ones in tests/fixtures."""
 
 import itertools
 import time

@@ -4,7 +4,7 @@ The fields are read straight from the decoded JSON rather than through line-bot-
 `Event.from_dict`: the SDK turns a text message without `quoteToken` (legacy payloads,
 simple simulators) into an `UnknownEvent`, and raises on shapes it does not model, while a
 webhook receiver must understand every documented field and shrug at everything else
-(platforms.md: unknown and retired types such as "things" are ignored, never an error).
+(docs/platforms.md: unknown and retired types such as "things" are ignored, never an error).
 The tests use the SDK's models as the oracle for what each fixture event is.
 """
 

@@ -16,7 +16,7 @@ from core.i18n import t
 WIDTH = 2500
 HEIGHT = 843
 AREAS = 3
-# platforms.md: 800-2500 px wide, at least 250 px high, width/height at least 1.45.
+# docs/platforms.md: 800-2500 px wide, at least 250 px high, width/height at least 1.45.
 MIN_WIDTH, MAX_WIDTH, MIN_HEIGHT, MIN_RATIO = 800, 2500, 250, 1.45
 MAX_IMAGE_BYTES = 1024 * 1024
 MAX_CHAT_BAR_TEXT = 14

@@ -46,7 +46,7 @@ class LineSender:
         self, reply_token: str | None, user_id: str, messages: Sequence[OutboundMessage]
     ) -> SendResult:
         """Reply with the token; push instead when there is none or LINE says it is spent
-        or expired (a slow answer, platforms.md)."""
+        or expired (a slow answer, docs/platforms.md)."""
         rendered = render_messages(messages, accent_color=self._accent_color)
         if reply_token:
             result = await self._post(

@@ -1,4 +1,4 @@
-"""X-Line-Signature checks (platforms.md: base64 HMAC-SHA256 of the raw body bytes)."""
+"""X-Line-Signature checks (docs/platforms.md: base64 HMAC-SHA256 of the raw body bytes)."""
 
 import base64
 import hashlib

@@ -43,7 +43,7 @@ class RateLimit:
 
 
 def default_rate_limits() -> dict[EndpointKind, RateLimit]:
-    """The per-channel limits in platforms.md (LINE's table, Messenger's 300/s per Page)."""
+    """The per-channel limits in docs/platforms.md (LINE's table, Messenger's 300/s per Page)."""
     return {
         "reply": RateLimit(2000, 1),
         "push": RateLimit(2000, 1),

@@ -1,5 +1,5 @@
 """A fake LINE Messaging API: the paths Punchline calls, spelled as LINE spells them, with
-LINE's documented limits and errors (platforms.md).
+LINE's documented limits and errors (docs/platforms.md).
 
 Narrowcast reaches the followers in the audience its `recipient` names (an uploaded
 audience, line_audience_api.py); any other `recipient` or `filter` reaches all simulated

@@ -1,5 +1,5 @@
 """A fake Messenger Platform (Graph API): the Send API, the Messenger profile and user
-profiles, with the standard 24-hour window and message tags (platforms.md).
+profiles, with the standard 24-hour window and message tags (docs/platforms.md).
 
 Choices where Graph itself varies: a bad or missing page token answers HTTP 401 with code
 190; a rate limit answers HTTP 429 with code 613 (Graph often uses HTTP 400 for its

@@ -43,7 +43,7 @@ def wall_clock() -> float:
 
 @dataclass
 class SandboxConfig:
-    """The sandbox's limits. Values platforms.md marks unconfirmed are settings here."""
+    """The sandbox's limits. Values docs/platforms.md marks unconfirmed are settings here."""
 
     reply_token_ttl_seconds: float = 60.0
     retry_key_ttl_seconds: float = DAY

@@ -12,7 +12,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.line.parser import parse_events
-from tests.bot_line.fixtures import load_line_fixture
+from tests.platform_fixtures import payload_json
 
 FIXTURES = [
     "v3_webhook.json",
@@ -31,7 +31,7 @@ SDK_KINDS = {
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_every_fixture_event_parses(name: str) -> None:
-    body = load_line_fixture(name)
+    body = payload_json("line", name)
     events = parse_events(body)
     assert len(events) == len(body["events"])
     assert all(event.platform == "line" and event.occurred_at.tzinfo is UTC for event in events)
@@ -39,7 +39,7 @@ def test_every_fixture_event_parses(name: str) -> None:
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_keys_are_unique_within_a_body_and_stable_across_parses(name: str) -> None:
-    body = load_line_fixture(name)
+    body = payload_json("line", name)
     first = [event.event_key for event in parse_events(body)]
     second = [event.event_key for event in parse_events(copy.deepcopy(body))]
     assert len(set(first)) == len(first)
@@ -47,7 +47,7 @@ def test_keys_are_unique_within_a_body_and_stable_across_parses(name: str) -> No
 
 
 def test_kinds_agree_with_the_sdk_models_wherever_the_sdk_can_parse() -> None:
-    body = load_line_fixture("v3_webhook.json")
+    body = payload_json("line", "v3_webhook.json")
     compared = 0
     for raw, event in zip(body["events"], parse_events(body), strict=True):
         try:
@@ -67,7 +67,7 @@ def test_kinds_agree_with_the_sdk_models_wherever_the_sdk_can_parse() -> None:
 
 
 def test_text_message_from_a_user() -> None:
-    event = parse_events(load_line_fixture("v3_webhook.json"))[0]
+    event = parse_events(payload_json("line", "v3_webhook.json"))[0]
     assert event.kind == "message"
     assert event.text == "Hello, world"
     assert event.user_id == USER
@@ -79,20 +79,20 @@ def test_text_message_from_a_user() -> None:
 
 
 def test_text_message_without_quote_token_is_still_a_text_message() -> None:
-    # line-bot-sdk 3.27 turns this legacy shape into an UnknownEvent (platforms.md).
-    event = parse_events(load_line_fixture("legacy_webhook.json"))[0]
+    # line-bot-sdk 3.27 turns this legacy shape into an UnknownEvent (docs/platforms.md).
+    event = parse_events(payload_json("line", "legacy_webhook.json"))[0]
     assert "quoteToken" not in event.raw["message"]
     assert (event.kind, event.text, event.user_id) == ("message", "Hello, world", USER)
 
 
 def test_image_message_has_no_text() -> None:
-    event = parse_events(load_line_fixture("v3_webhook.json"))[1]
+    event = parse_events(payload_json("line", "v3_webhook.json"))[1]
     assert (event.kind, event.text, event.source_type) == ("message", None, "message:image")
     assert event.chat_type == "room"
 
 
 def test_follow_and_unfollow() -> None:
-    events = parse_events(load_line_fixture("v3_webhook.json"))
+    events = parse_events(payload_json("line", "v3_webhook.json"))
     follow, unfollow = events[6], events[7]
     assert (follow.kind, follow.payload, follow.user_id) == ("follow", None, USER)
     assert follow.source_type == "follow"
@@ -100,14 +100,14 @@ def test_follow_and_unfollow() -> None:
 
 
 def test_postback_carries_its_data_as_payload() -> None:
-    event = parse_events(load_line_fixture("v3_webhook.json"))[10]
+    event = parse_events(payload_json("line", "v3_webhook.json"))[10]
     assert event.kind == "postback"
     assert event.payload == "action=buyItem&itemId=123123&color=red"
     assert event.user_id == USER
 
 
 def test_group_sources() -> None:
-    events = parse_events(load_line_fixture("v3_webhook.json"))
+    events = parse_events(payload_json("line", "v3_webhook.json"))
     join, group_text = events[8], events[14]
     assert (join.kind, join.chat_type, join.user_id, join.source_type) == (
         "other",
@@ -123,7 +123,7 @@ def test_group_sources() -> None:
 
 
 def test_node_sdk_body_with_emoji_and_group_without_user() -> None:
-    (event,) = parse_events(load_line_fixture("nodejs_middleware_body.json"))
+    (event,) = parse_events(payload_json("line", "nodejs_middleware_body.json"))
     assert event.text == "this is test message.😄😅😢😞😄😅😢😞"
     assert (event.chat_type, event.user_id) == ("group", None)
     assert event.event_key == "test_webhook_event_id"
@@ -131,12 +131,12 @@ def test_node_sdk_body_with_emoji_and_group_without_user() -> None:
 
 
 def test_edited_message_is_not_a_new_message() -> None:
-    event = parse_events(load_line_fixture("v3_webhook.json"))[26]
+    event = parse_events(payload_json("line", "v3_webhook.json"))[26]
     assert (event.kind, event.source_type, event.text) == ("other", "messageEdited", None)
 
 
 def test_retired_and_unknown_types_are_other() -> None:
-    events = parse_events(load_line_fixture("v3_webhook_with_things_pre_31c9139.json"))
+    events = parse_events(payload_json("line", "v3_webhook_with_things_pre_31c9139.json"))
     things = [event for event in events if event.raw["type"] == "things"]
     assert len(things) == 3
     assert all(event.kind == "other" and event.source_type == "things" for event in things)
@@ -146,7 +146,7 @@ def test_retired_and_unknown_types_are_other() -> None:
 
 
 def test_shared_webhook_event_ids_are_suffixed_with_their_position() -> None:
-    events = parse_events(load_line_fixture("v3_webhook.json"))
+    events = parse_events(payload_json("line", "v3_webhook.json"))
     assert [event.event_key for event in events] == [
         f"testwebhookeventid#{index}" for index in range(28)
     ]

@@ -5,24 +5,22 @@ import pytest
 
 from bot.messenger.parser import GET_STARTED_PAYLOAD, parse_events
 from bot.types import InboundEvent
-from tests.bot_messenger.fixture_files import MESSENGER_FIXTURES, fixture_json
+from tests.platform_fixtures import payload_json, payload_names
 
-PAYLOAD_FILES = sorted(
-    path.name for path in MESSENGER_FIXTURES.glob("*.json") if path.name != "signature_vectors.json"
-)
+PAYLOAD_FILES = payload_names("messenger")
 USER = "1412611362105802"
 
 
 def _only_event(name: str) -> InboundEvent:
-    events = parse_events(fixture_json(name))
+    events = parse_events(payload_json("messenger", name))
     assert len(events) == 1
     return events[0]
 
 
 @pytest.mark.parametrize("name", PAYLOAD_FILES)
 def test_every_fixture_parses_to_the_same_keys_twice(name: str) -> None:
-    first = parse_events(fixture_json(name))
-    second = parse_events(fixture_json(name))
+    first = parse_events(payload_json("messenger", name))
+    second = parse_events(payload_json("messenger", name))
     assert [event.event_key for event in first] == [event.event_key for event in second]
     assert all(event.platform == "messenger" for event in first)
     assert all(event.occurred_at.tzinfo is UTC for event in first)
@@ -98,7 +96,7 @@ def test_a_notification_messages_optin_carries_its_token() -> None:
 
 
 def test_stopping_notification_messages_is_not_an_optin() -> None:
-    body = fixture_json("optin_notification_messages.json")
+    body = payload_json("messenger", "optin_notification_messages.json")
     body["entry"][0]["messaging"][0]["optin"]["notification_messages_status"] = "STOP_NOTIFICATIONS"
     [event] = parse_events(body)
     assert (event.kind, event.source_type) == ("other", "optin_stop")
@@ -111,20 +109,21 @@ def test_our_own_echo_is_ignored() -> None:
     assert event.text is None
 
 
-def test_bottenders_text_request_is_a_message() -> None:
-    event = _only_event("bottender_text_request.json")
+def test_a_plain_text_is_a_message() -> None:
+    event = _only_event("message_text.json")
     assert event.kind == "message"
-    assert event.text == "text"
+    assert event.text == "card"
+    assert event.payload is None
     assert event.user_id == USER
-    assert event.event_key == "mid.1486464322190:cb04e5a654"
+    assert event.event_key == "m_plain-text-0001"
 
 
 def test_the_webhook_field_sample_is_not_a_page_delivery() -> None:
-    assert parse_events(fixture_json("doc_postback_field_value_shape.json")) == []
+    assert parse_events(payload_json("messenger", "doc_postback_field_value_shape.json")) == []
 
 
 def test_a_sample_item_with_a_user_ref_and_a_seconds_timestamp_still_parses() -> None:
-    item = fixture_json("doc_postback_field_value_shape.json")["value"]
+    item = payload_json("messenger", "doc_postback_field_value_shape.json")["value"]
     [event] = parse_events({"object": "page", "entry": [{"id": "PAGE-ID", "messaging": [item]}]})
     assert event.kind == "follow"
     assert event.user_id is None
@@ -162,10 +161,10 @@ def _postback_body(postback: dict) -> dict:
 
 
 def test_every_entry_and_every_item_of_a_batch_is_parsed() -> None:
-    text = fixture_json("message_text_quick_reply.json")["entry"][0]
-    read = fixture_json("message_reads.json")["entry"][0]
-    image = fixture_json("message_image_attachment.json")["entry"][0]
-    referral = fixture_json("referral_mme_link.json")["entry"][0]
+    text = payload_json("messenger", "message_text_quick_reply.json")["entry"][0]
+    read = payload_json("messenger", "message_reads.json")["entry"][0]
+    image = payload_json("messenger", "message_image_attachment.json")["entry"][0]
+    referral = payload_json("messenger", "referral_mme_link.json")["entry"][0]
     text["messaging"] += read["messaging"]
     body = {"object": "page", "entry": [text, image, referral]}
     kinds = [(event.kind, event.source_type) for event in parse_events(body)]
@@ -178,7 +177,7 @@ def test_every_entry_and_every_item_of_a_batch_is_parsed() -> None:
 
 
 def test_standby_items_are_parsed_as_standby() -> None:
-    body = fixture_json("message_text_quick_reply.json")
+    body = payload_json("messenger", "message_text_quick_reply.json")
     entry = body["entry"][0]
     entry["standby"] = copy.deepcopy(entry["messaging"])
     entry["standby"][0]["message"]["mid"] = "m_standby"
@@ -191,7 +190,7 @@ def test_standby_items_are_parsed_as_standby() -> None:
 
 
 def test_other_objects_give_no_events() -> None:
-    body = fixture_json("bottender_text_request.json")
+    body = payload_json("messenger", "message_text.json")
     body["object"] = "instagram"
     assert parse_events(body) == []
     assert parse_events([]) == []  # type: ignore[arg-type]

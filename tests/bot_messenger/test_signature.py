@@ -4,28 +4,20 @@ import hmac
 import pytest
 
 from bot.messenger.signature import verify_signature
-from tests.bot_messenger.fixture_files import fixture_bytes, fixture_json
+from tests.platform_fixtures import SignatureVector, own_vectors, payload_bytes, vector_params
 
-VECTORS = fixture_json("signature_vectors.json")
-
-
-def _body(vector: dict[str, str]) -> bytes:
-    if "body_file" in vector:
-        return fixture_bytes(vector["body_file"])
-    return vector["body"].encode()
+VECTORS = own_vectors("messenger")
 
 
-@pytest.mark.parametrize(
-    "vector", VECTORS, ids=[f"{i}-{v['header']}-{v['valid']}" for i, v in enumerate(VECTORS)]
-)
-def test_each_published_vector_is_accepted_or_rejected_as_marked(vector: dict) -> None:
-    headers = {vector["header"]: vector["value"]}
-    assert verify_signature(vector["app_secret"], _body(vector), headers) is vector["valid"]
+@pytest.mark.parametrize("vector", vector_params("messenger"))
+def test_each_vector_is_accepted_or_rejected_as_marked(vector: SignatureVector) -> None:
+    headers = {vector.header: vector.signature}
+    assert verify_signature(vector.secret, vector.body, headers) is vector.valid
 
 
 def test_the_vectors_cover_both_schemes_and_a_mismatch() -> None:
-    assert {v["header"] for v in VECTORS} == {"X-Hub-Signature", "X-Hub-Signature-256"}
-    assert any(not v["valid"] for v in VECTORS)
+    assert {v.header for v in VECTORS} == {"X-Hub-Signature", "X-Hub-Signature-256"}
+    assert any(not v.valid for v in VECTORS)
 
 
 def _sha256_header(secret: str, body: bytes) -> str:
@@ -44,7 +36,7 @@ def test_a_missing_header_is_a_failure() -> None:
 
 
 def test_a_re_serialised_body_fails() -> None:
-    body = fixture_bytes("message_text_quick_reply.json")
+    body = payload_bytes("messenger", "message_text_quick_reply.json")
     headers = {"X-Hub-Signature-256": _sha256_header("test_app_secret", body)}
     reformatted = body.replace(b'":', b'": ')
     assert verify_signature("test_app_secret", body, headers)

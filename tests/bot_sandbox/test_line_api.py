@@ -1,4 +1,4 @@
-"""The fake LINE Messaging API honours LINE's documented rules (shared/platforms.md)."""
+"""The fake LINE Messaging API honours LINE's documented rules (docs/platforms.md)."""
 
 import io
 import uuid

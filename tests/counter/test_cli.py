@@ -118,7 +118,7 @@ def test_program_set_refuses_invalid_rules(database_url):
 def test_the_demo_seed_can_run_twice_and_its_logins_and_key_work(database_url):
     asyncio.run(seed_demo(database_url))
     seeded = asyncio.run(seed_demo(database_url))
-    rows = seeded.describe()
+    rows = seeded.describe() + seeded.credentials()
     assert all(isinstance(label, str) and isinstance(value, str) for label, value in rows)
     assert seeded.pos_key in [value for _, value in rows]
     assert len(query(database_url, lambda s: s.scalars(select(Store))).all()) == 2

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.browser
 
 
 async def image_loaded(page: Page, selector: str) -> bool:
-    return await page.locator(selector).last.evaluate(
-        "img => img.complete && img.naturalWidth > 0")
+    """Whether the last image the selector finds has loaded. An image is visible as soon
+    as its element is laid out, before the server has drawn it: wait for the load, or
+    for the browser to give up on it."""
+    image = page.locator(selector).last
+    await image.evaluate("img => img.complete || new Promise(done => {"
+                         " img.addEventListener('load', done);"
+                         " img.addEventListener('error', done) })")
+    return await image.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
 async def new_customer(page: Page, name: str) -> None:

@@ -13,7 +13,9 @@ async def test_the_demo_seed_signs_in_and_runs_twice(tmp_path: Path) -> None:
     await asyncio.to_thread(migrations.upgrade, url)
     await seed_demo(url)
     seeded = await seed_demo(url)
-    assert len(seeded.describe()) == 4
+    assert len(seeded.describe()) == 1
+    assert [secret for _, secret in seeded.credentials()] == [
+        *(password for _, _, password in seeded.logins), seeded.pos_key]
     database = Database(url)
     async with database.transaction() as session:
         username, _, password = seeded.logins[0]

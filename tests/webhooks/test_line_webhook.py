@@ -1,7 +1,6 @@
 """POST /webhooks/line: hostile input changes nothing, each event is processed once."""
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -11,8 +10,7 @@ from core.i18n import t
 from handlers.inbox_models import WebhookEvent
 from tests.events import line_body, line_event, line_text
 from tests.harness import line_signature, running_app
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "line"
+from tests.platform_fixtures import SignatureVector, payload_bytes, payload_names, vector_params
 
 
 @pytest.fixture
@@ -90,14 +88,11 @@ async def test_group_join_gets_a_polite_pointer_and_group_messages_get_nothing(s
                                          brand=settings.brand_name)
 
 
-@pytest.mark.parametrize("name", [
-    "v3_webhook.json", "legacy_webhook.json", "v3_webhook_with_things_pre_31c9139.json",
-    "nodejs_middleware_body.json",
-])
+@pytest.mark.parametrize("name", payload_names("line"))
 async def test_sdk_fixture_bodies_are_accepted_and_every_stored_event_is_handled(
     settings, senders, name
 ):
-    raw = (FIXTURES / name).read_bytes()
+    raw = payload_bytes("line", name)
     async with running_app(settings, senders=senders) as harness:
         response = await harness.post_line(raw)
         await harness.drain()
@@ -108,14 +103,14 @@ async def test_sdk_fixture_bodies_are_accepted_and_every_stored_event_is_handled
     assert all(row.processed_at is not None and row.error is None for row in rows)
 
 
-@pytest.mark.parametrize("vector", json.loads((FIXTURES / "signature_vectors.json").read_text()))
-async def test_signature_vectors_are_accepted_or_rejected_as_labelled(settings, senders, vector):
-    settings = settings.model_copy(update={"line_channel_secret": vector["channel_secret"]})
-    raw = (FIXTURES / vector["body_file"]).read_bytes() if "body_file" in vector \
-        else vector["body"].encode()
+@pytest.mark.parametrize("vector", vector_params("line"))
+async def test_signature_vectors_are_accepted_or_rejected_as_labelled(
+    settings, senders, vector: SignatureVector
+):
+    settings = settings.model_copy(update={"line_channel_secret": vector.secret})
     async with running_app(settings, senders=senders) as harness:
-        response = await harness.post_line(raw, signature=vector["x_line_signature"])
-    if vector["valid"]:
+        response = await harness.post_line(vector.body, signature=vector.signature)
+    if vector.valid:
         assert response.status_code != 401
     else:
         assert response.status_code == 401

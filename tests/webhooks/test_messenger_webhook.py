@@ -1,7 +1,6 @@
 """GET/POST /webhooks/messenger: verification, signatures, fixtures, once-only processing."""
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -10,8 +9,7 @@ from bot.sender import CollectingSender
 from handlers.inbox_models import WebhookEvent
 from tests.events import messenger_body, messenger_text
 from tests.harness import running_app
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "messenger"
+from tests.platform_fixtures import SignatureVector, payload_bytes, payload_names, vector_params
 
 
 @pytest.fixture
@@ -59,12 +57,11 @@ async def test_redelivered_message_is_processed_once(settings, senders):
     assert len(senders["messenger"].sent) == 1
 
 
-@pytest.mark.parametrize("path", sorted(p.name for p in FIXTURES.glob("*.json")
-                                        if p.name != "signature_vectors.json"))
+@pytest.mark.parametrize("path", payload_names("messenger"))
 async def test_fixture_payloads_are_accepted_and_every_stored_event_is_handled(
     settings, senders, path
 ):
-    raw = (FIXTURES / path).read_bytes()
+    raw = payload_bytes("messenger", path)
     async with running_app(settings, senders=senders) as harness:
         response = await harness.post_messenger(raw)
         await harness.drain()
@@ -79,12 +76,12 @@ async def test_fixture_payloads_are_accepted_and_every_stored_event_is_handled(
     assert (len(rows) == 0) == nothing_to_handle
 
 
-@pytest.mark.parametrize("vector", json.loads((FIXTURES / "signature_vectors.json").read_text()))
-async def test_signature_vectors_are_accepted_or_rejected_as_labelled(settings, senders, vector):
-    settings = settings.model_copy(update={"messenger_app_secret": vector["app_secret"]})
-    raw = (FIXTURES / vector["body_file"]).read_bytes() if "body_file" in vector \
-        else vector["body"].encode()
+@pytest.mark.parametrize("vector", vector_params("messenger"))
+async def test_signature_vectors_are_accepted_or_rejected_as_labelled(
+    settings, senders, vector: SignatureVector
+):
+    settings = settings.model_copy(update={"messenger_app_secret": vector.secret})
     async with running_app(settings, senders=senders) as harness:
-        response = await harness.client.post("/webhooks/messenger", content=raw,
-                                             headers={vector["header"]: vector["value"]})
-    assert (response.status_code != 401) == vector["valid"]
+        response = await harness.client.post("/webhooks/messenger", content=vector.body,
+                                             headers={vector.header: vector.signature})
+    assert (response.status_code != 401) == vector.valid
