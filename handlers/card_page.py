@@ -26,7 +26,7 @@ from core.i18n import t
 from core.settings import Settings
 from handlers.deps import DatabaseDep, SettingsDep
 from handlers.templating import templates
-from loyalty.balances import card_state
+from loyalty.member_card import member_card
 
 _HERE = Path(__file__).parent
 # Card keys are secrets.token_urlsafe output.
@@ -69,7 +69,7 @@ def card_page_router() -> APIRouter:
             member = await session.get(Member, claims.member_id)
             if member is None or member.deleted_at is not None:
                 return Response(status_code=404)
-            state = await card_state(session, member_id=member.id, locale=member.locale)
+            state = await member_card(session, member_id=member.id, locale=member.locale)
             short_code = await short_code_for_token(session, member_id=member.id, token=token)
         design = card_design(
             brand_name=settings.brand_name,
@@ -78,6 +78,7 @@ def card_page_router() -> APIRouter:
             tier=state.tier,
             stamps=state.stamps,
             stamps_required=state.stamps_required,
+            stamps_remaining=state.stamps_remaining,
             reward_name=state.reward_name,
             qr_data=token,
             short_code=short_code or "",
@@ -151,10 +152,11 @@ async def _live_card(
         now=now,
         ttl_seconds=settings.qr_token_ttl_seconds,
     )
-    state = await card_state(session, member_id=member.id, locale=member.locale)
+    state = await member_card(session, member_id=member.id, locale=member.locale, now=now)
     progress, reward = progress_texts(
         stamps=state.stamps,
         stamps_required=state.stamps_required,
+        stamps_remaining=state.stamps_remaining,
         reward_name=state.reward_name,
         locale=member.locale,
     )

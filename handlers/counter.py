@@ -25,10 +25,10 @@ from core.i18n import t
 from core.settings import Settings
 from handlers.notify import Notifier
 from loyalty.balances import RewardView
+from loyalty.member_card import MemberCard, member_card
 from loyalty.models import LedgerEntry, Program, Reward, Store
 from loyalty.programs import reward_name
 from loyalty.rewards import redeem_reward
-from loyalty.summary import MemberSummary, member_summary
 from loyalty.visits import VisitResult, record_visit
 from loyalty.voids import void_entry
 
@@ -47,19 +47,6 @@ class CounterActor:
     staff_id: int | None = None
     pos_key_id: int | None = None
     locale: str = "zh-TW"
-
-
-@dataclass(frozen=True, slots=True)
-class MemberCard:
-    """What the counter shows about a member."""
-
-    member_id: int
-    display_name: str | None
-    stamps: int
-    stamps_required: int
-    rewards: list[RewardView]
-    tier: str | None  # the tier's name in the staff's language
-    last_visit_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +134,8 @@ class Counter:
             display_name=member.display_name,
             stamps=visit.stamps,
             stamps_required=visit.stamps_required,
-            rewards=visit.rewards_available,
+            reward_name=visit.reward_name,
+            rewards_available=visit.rewards_available,
             tier=visit.tier_name,
             last_visit_at=now,
         )
@@ -298,7 +286,7 @@ class Counter:
     async def _card(
         self, session: AsyncSession, member_id: int, locale: str, now: datetime
     ) -> MemberCard:
-        return _card_of(await member_summary(session, member_id=member_id, locale=locale, now=now))
+        return await member_card(session, member_id=member_id, locale=locale, now=now)
 
     async def _notify_visit(
         self, session: AsyncSession, member: Member, visit: VisitResult, now: datetime
@@ -353,18 +341,6 @@ async def _has_following_identity(session: AsyncSession, member_id: int) -> bool
         Member.deleted_at.is_(None),
     )
     return bool(await session.scalar(select(following)))
-
-
-def _card_of(summary: MemberSummary) -> MemberCard:
-    return MemberCard(
-        member_id=summary.member_id,
-        display_name=summary.display_name,
-        stamps=summary.stamps,
-        stamps_required=summary.stamps_required,
-        rewards=summary.rewards_available,
-        tier=summary.tier_name,
-        last_visit_at=summary.last_visit_at,
-    )
 
 
 def _visit_message(visit: VisitResult, locale: str) -> str:

@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.errors import AppError, Unauthorized
 from core.i18n import preferred_locale, t
-from handlers.counter import Counter, CounterActor, CounterOutcome, MemberCard
+from handlers.counter import Counter, CounterActor, CounterOutcome
 from handlers.deps import DatabaseDep
 from handlers.ratelimit import RateLimiter, TooManyAttempts
 from loyalty.idempotency import request_hash, run_idempotent
+from loyalty.member_card import MemberCard
 from loyalty.models import PosKey
 from loyalty.pos_keys import authenticate_pos_key
 
@@ -75,7 +76,7 @@ class MemberRead(BaseModel):
             stamps=card.stamps,
             stamps_required=card.stamps_required,
             rewards=[RewardRead(id=r.id, name=r.name, expires_at=r.expires_at)
-                     for r in card.rewards],
+                     for r in card.rewards_available],
             tier=card.tier,
             last_visit_at=card.last_visit_at,
         )

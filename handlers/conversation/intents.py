@@ -9,7 +9,7 @@ from core.errors import AppError
 from handlers.conversation import card_message, routing
 from handlers.conversation.card_message import stamp_row
 from handlers.conversation.turn import Turn
-from loyalty.balances import CardState, card_state
+from loyalty.member_card import MemberCard, member_card
 
 IntentHandler = Callable[[Turn, str | None], Awaitable[None]]
 
@@ -19,8 +19,9 @@ async def build_card(turn: Turn) -> Card:
                                          platform=turn.event.platform, now=turn.now)
 
 
-async def current_state(turn: Turn) -> CardState:
-    return await card_state(turn.session, member_id=turn.member.id, locale=turn.member.locale)
+async def current_state(turn: Turn) -> MemberCard:
+    return await member_card(turn.session, member_id=turn.member.id, locale=turn.member.locale,
+                             now=turn.now)
 
 
 def consent_question(turn: Turn, text_key: str) -> Text:
@@ -61,10 +62,10 @@ async def show_card(turn: Turn, _argument: str | None) -> None:
 
 async def show_stamps(turn: Turn, _argument: str | None) -> None:
     state = await current_state(turn)
-    remaining = max(state.stamps_required - state.stamps, 0)
     lines = [
         turn.text("chat.stamps", row=stamp_row(state.stamps, state.stamps_required),
-                  stamps=state.stamps, required=state.stamps_required, remaining=remaining,
+                  stamps=state.stamps, required=state.stamps_required,
+                  remaining=state.stamps_remaining,
                   reward=state.reward_name),
     ]
     if state.tier:
@@ -75,8 +76,8 @@ async def show_stamps(turn: Turn, _argument: str | None) -> None:
 async def show_rewards(turn: Turn, _argument: str | None) -> None:
     state = await current_state(turn)
     if not state.rewards_available:
-        remaining = max(state.stamps_required - state.stamps, 0)
-        turn.say(Text(turn.text("chat.rewards.none", remaining=remaining, reward=state.reward_name),
+        turn.say(Text(turn.text("chat.rewards.none", remaining=state.stamps_remaining,
+                                reward=state.reward_name),
                       quick_replies=menu_replies(turn)))
         return
     names = "\n".join(f"🎁 {reward.name}" for reward in state.rewards_available)

@@ -6,7 +6,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.i18n import t
-from handlers.counter import CounterOutcome, MemberCard, RecentAction
+from handlers.counter import CounterOutcome, RecentAction
+from loyalty.member_card import MemberCard
 
 _DATE = "%Y/%m/%d"
 _TIME = "%H:%M"
@@ -53,7 +54,7 @@ def member_view(
                 if reward.expires_at
                 else None,
             }
-            for reward in card.rewards
+            for reward in card.rewards_available
         ],
     }
 

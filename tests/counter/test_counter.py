@@ -106,12 +106,12 @@ async def test_redeem_by_member_id_and_void_by_a_manager(db, settings, counter, 
     async with db.transaction() as session:
         redeemed = await counter.redeem(session, actor=barista(shop), reward_id=reward.id,
                                         member_id=shop["member"], now=now)
-    assert redeemed.message == "已兌換：免費飲料" and redeemed.member.rewards == []
+    assert redeemed.message == "已兌換：免費飲料" and redeemed.member.rewards_available == []
     manager = CounterActor(store_id=shop["store"], staff_id=shop["manager"], locale="en")
     async with db.transaction() as session:
         undone = await counter.void(session, actor=manager, entry_id=redeemed.entry_id,
                                     now=now)
-    assert undone.kind == "void" and [r.id for r in undone.member.rewards] == [reward.id]
+    assert undone.kind == "void" and [r.id for r in undone.member.rewards_available] == [reward.id]
     assert undone.message == "Redemption voided; the reward is the member's again"
 
 
