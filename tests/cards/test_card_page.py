@@ -15,7 +15,7 @@ from cards.tokens import issue_qr_token, verify_qr_token
 from core.clock import utcnow
 from core.db import Database
 from core.settings import Settings
-from handlers.card_page import card_page_router
+from handlers import card_page
 from loyalty.member_card import MemberCard, member_card
 from loyalty.staff import create_staff
 from loyalty.stores import create_store
@@ -29,7 +29,7 @@ async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncC
     app = FastAPI()
     app.state.db = db
     app.state.settings = settings
-    app.include_router(card_page_router())
+    app.include_router(card_page.router)
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -3,9 +3,9 @@ times for a glance, undo only for those who may void."""
 
 from datetime import UTC, datetime
 
-from handlers.counter import RecentAction
 from handlers.staff.views import member_view, recent_view
 from loyalty.balances import RewardView
+from loyalty.counter import RecentAction
 from loyalty.member_card import MemberCard
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # 14:00 in Taipei

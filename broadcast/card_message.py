@@ -1,17 +1,17 @@
 """The member card as a chat message, and the stamp progress in words. Used by the
-conversation and by the counter (a fresh card after an expired QR)."""
+conversation and by the counter's notifications (a fresh card after an expired QR)."""
 
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import postbacks
 from bot.types import Button, Card, Platform
 from cards.models import Member
 from cards.shortcodes import issue_card_token
 from cards.urls import card_image_url, card_page_url
 from core.i18n import t
 from core.settings import Settings
-from handlers.conversation import routing
 from loyalty.member_card import MemberCard, member_card
 
 
@@ -58,7 +58,7 @@ async def build_card(session: AsyncSession, *, settings: Settings, member: Membe
         buttons=(
             Button(t("chat.button.live_card", locale), url=live_card_url(settings, member,
                                                                          platform)),
-            Button(t("chat.button.rewards", locale), payload=routing.REWARDS),
-            Button(t("chat.button.invite", locale), payload=routing.INVITE),
+            Button(t("chat.button.rewards", locale), payload=postbacks.REWARDS),
+            Button(t("chat.button.invite", locale), payload=postbacks.INVITE),
         ),
     )
