@@ -130,9 +130,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         senders = app.state.sender_override or await _build_senders(app, stack)
         app.state.notifier = Notifier(settings=settings, senders=senders, db=db)
         stack.push_async_callback(app.state.notifier.drain)
-        conversation = Conversation(settings, senders)
+        conversation = Conversation(settings, senders, db)
         app.state.inbox = InboxWriter(db)
-        processor = EventProcessor(db, conversation.handle, partitions=settings.webhook_workers)
+        processor = EventProcessor(db, conversation.handle, prepare=conversation.prepare,
+                                   partitions=settings.webhook_workers)
         app.state.processor = processor
         await processor.start(webhooks.reparse)
         stack.push_async_callback(processor.stop)
