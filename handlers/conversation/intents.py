@@ -192,7 +192,7 @@ def parse_birthday(argument: str | None) -> date | None:
 
 
 async def remember_birthday(turn: Turn, argument: str | None) -> None:
-    """Birthday and phone are kept only if the member gives them (design.md)."""
+    """Birthday and phone are kept only if the member gives them (docs/architecture.md)."""
     birthday = parse_birthday(argument)
     if birthday is None:
         turn.say(Text(turn.text("chat.birthday.ask")))
