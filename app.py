@@ -17,18 +17,20 @@ from bot.sandbox.app import create_sandbox_app
 from bot.sandbox.simulator import simulator_router
 from bot.sandbox.state import SandboxState
 from bot.sender import Sender
+from broadcast.notify import Notifier
 from broadcast.scheduler import Scheduler
 from core.db import Database
 from core.errors import install_error_handler
 from core.settings import SANDBOX_PATHS, Settings, get_settings
-from handlers import pos_api, webhooks
-from handlers.card_page import card_page_router
+from handlers import card_page, pos_api, referral_page, webhooks
 from handlers.conversation.dispatch import Conversation
-from handlers.counter import Counter
 from handlers.inbox import InboxWriter
+from handlers.pos_limits import PosLimits
 from handlers.processor import EventProcessor
-from handlers.referral_page import router as referral_router
-from handlers.staff import staff_router
+from handlers.staff import api as staff_api
+from handlers.staff import pages as staff_pages
+from handlers.staff import report as staff_report
+from handlers.staff.limits import StaffLimits
 
 SANDBOX_HOST = "http://sandbox.internal"
 
@@ -41,11 +43,16 @@ def create_app(settings: Settings | None = None, *,
                   description="Membership cards for LINE Official Accounts and Messenger pages.")
     app.state.settings = settings
     app.state.sender_override = senders
+    # Guessing limits are counted per app, so apps in one process never share counts.
+    app.state.staff_limits = StaffLimits()
+    app.state.pos_limits = PosLimits()
     install_error_handler(app)
     app.include_router(webhooks.router)
-    app.include_router(card_page_router())
-    app.include_router(referral_router)
-    app.include_router(staff_router())
+    app.include_router(card_page.router)
+    app.include_router(referral_page.router)
+    app.include_router(staff_pages.router)
+    app.include_router(staff_report.router)
+    app.include_router(staff_api.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "handlers" / "static"),
               name="static")
     app.include_router(pos_api.router)
@@ -121,12 +128,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(db.dispose)
         app.state.db = db
         senders = app.state.sender_override or await _build_senders(app, stack)
-        app.state.senders = senders
-        app.state.counter = Counter(settings=settings, senders=senders, db=db)
-        stack.push_async_callback(app.state.counter.notifier.drain)
-        conversation = Conversation(settings, senders)
+        app.state.notifier = Notifier(settings=settings, senders=senders, db=db)
+        stack.push_async_callback(app.state.notifier.drain)
+        conversation = Conversation(settings, senders, db)
         app.state.inbox = InboxWriter(db)
-        processor = EventProcessor(db, conversation.handle, partitions=settings.webhook_workers)
+        processor = EventProcessor(db, conversation.handle, prepare=conversation.prepare,
+                                   partitions=settings.webhook_workers)
         app.state.processor = processor
         await processor.start(webhooks.reparse)
         stack.push_async_callback(processor.stop)

@@ -29,14 +29,14 @@ class CardDesign:
 
 
 def progress_texts(
-    *, stamps: int, stamps_required: int, reward_name: str, locale: str
+    *, stamps: int, stamps_required: int, stamps_remaining: int, reward_name: str, locale: str
 ) -> tuple[str, str]:
     """The stamp count and what it leads to, e.g. ("2 of 3 stamps", "1 more for a free drink")."""
     progress = t("card.progress", locale, stamps=stamps, required=stamps_required)
-    remaining = max(stamps_required - stamps, 0)
-    if remaining == 0:
+    if stamps_remaining == 0:
         return progress, t("card.reward_ready", locale, reward=reward_name)
-    return progress, t("card.reward_remaining", locale, remaining=remaining, reward=reward_name)
+    return progress, t("card.reward_remaining", locale, remaining=stamps_remaining,
+                       reward=reward_name)
 
 
 def card_design(
@@ -47,6 +47,7 @@ def card_design(
     tier: str | None,
     stamps: int,
     stamps_required: int,
+    stamps_remaining: int,
     reward_name: str,
     qr_data: str,
     short_code: str,
@@ -54,7 +55,8 @@ def card_design(
 ) -> CardDesign:
     """A CardDesign with its labels taken from the catalog for `locale`."""
     progress, reward = progress_texts(
-        stamps=stamps, stamps_required=stamps_required, reward_name=reward_name, locale=locale
+        stamps=stamps, stamps_required=stamps_required, stamps_remaining=stamps_remaining,
+        reward_name=reward_name, locale=locale,
     )
     return CardDesign(
         brand_name=brand_name,

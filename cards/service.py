@@ -3,10 +3,11 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -55,6 +56,19 @@ async def find_identity(
         _IDENTITY_WITH_MEMBER, {"platform": platform, "platform_user_id": platform_user_id}
     )
     return result.unique().scalar_one_or_none()
+
+
+async def following_identities(
+    session: AsyncSession, keys: Collection[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of the (platform, platform user id) pairs are identities that follow us."""
+    rows = await session.execute(
+        select(MemberIdentity.platform, MemberIdentity.platform_user_id).where(
+            tuple_(MemberIdentity.platform, MemberIdentity.platform_user_id).in_(list(keys)),
+            MemberIdentity.following.is_(True),
+        )
+    )
+    return {(platform, user_id) for platform, user_id in rows.all()}
 
 
 async def join_member(

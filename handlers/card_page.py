@@ -26,7 +26,7 @@ from core.i18n import t
 from core.settings import Settings
 from handlers.deps import DatabaseDep, SettingsDep
 from handlers.templating import templates
-from loyalty.balances import card_state
+from loyalty.member_card import member_card
 
 _HERE = Path(__file__).parent
 # Card keys are secrets.token_urlsafe output.
@@ -54,90 +54,92 @@ def _inline_asset(name: str) -> Markup:
     return Markup((_HERE / "static" / name).read_text(encoding="utf-8"))
 
 
-def card_page_router() -> APIRouter:
-    router = APIRouter(tags=["card"])
+router = APIRouter(tags=["card"])
 
-    @router.get("/c/{token}.png", include_in_schema=False)
-    async def card_image(token: str, db: DatabaseDep, settings: SettingsDep) -> Response:
-        """The drawn card for a QR token. An expired but authentic token still renders
-        (the image in the chat history must not break); the counter refuses it."""
-        try:
-            claims = read_qr_token(settings.secret_key, token)
-        except TokenInvalid:
+
+@router.get("/c/{token}.png", include_in_schema=False)
+async def card_image(token: str, db: DatabaseDep, settings: SettingsDep) -> Response:
+    """The drawn card for a QR token. An expired but authentic token still renders
+    (the image in the chat history must not break); the counter refuses it."""
+    try:
+        claims = read_qr_token(settings.secret_key, token)
+    except TokenInvalid:
+        return Response(status_code=404)
+    async with db.transaction() as session:
+        member = await session.get(Member, claims.member_id)
+        if member is None or member.deleted_at is not None:
             return Response(status_code=404)
-        async with db.transaction() as session:
-            member = await session.get(Member, claims.member_id)
-            if member is None or member.deleted_at is not None:
-                return Response(status_code=404)
-            state = await card_state(session, member_id=member.id, locale=member.locale)
-            short_code = await short_code_for_token(session, member_id=member.id, token=token)
-        design = card_design(
-            brand_name=settings.brand_name,
-            brand_color=settings.brand_color,
-            member_name=member.display_name,
-            tier=state.tier,
-            stamps=state.stamps,
-            stamps_required=state.stamps_required,
-            reward_name=state.reward_name,
-            qr_data=token,
-            short_code=short_code or "",
-            locale=member.locale,
-        )
-        png = await run_in_threadpool(draw_card, design)
-        return Response(png, media_type="image/png", headers={"Cache-Control": IMAGE_CACHE_CONTROL})
+        state = await member_card(session, member_id=member.id, locale=member.locale)
+        short_code = await short_code_for_token(session, member_id=member.id, token=token)
+    design = card_design(
+        brand_name=settings.brand_name,
+        brand_color=settings.brand_color,
+        member_name=member.display_name,
+        tier=state.tier,
+        stamps=state.stamps,
+        stamps_required=state.stamps_required,
+        stamps_remaining=state.stamps_remaining,
+        reward_name=state.reward_name,
+        qr_data=token,
+        short_code=short_code or "",
+        locale=member.locale,
+    )
+    png = await run_in_threadpool(draw_card, design)
+    return Response(png, media_type="image/png", headers={"Cache-Control": IMAGE_CACHE_CONTROL})
 
-    @router.get("/card", include_in_schema=False)
-    async def liff_entry(request: Request, settings: SettingsDep) -> Response:
-        """LINE opens a LIFF URL's path as `?liff.state=/<card_key>` on the endpoint URL."""
-        card_key = request.query_params.get("liff.state", "").split("?")[0].strip("/")
-        if not _CARD_KEY.fullmatch(card_key):
+
+@router.get("/card", include_in_schema=False)
+async def liff_entry(request: Request, settings: SettingsDep) -> Response:
+    """LINE opens a LIFF URL's path as `?liff.state=/<card_key>` on the endpoint URL."""
+    card_key = request.query_params.get("liff.state", "").split("?")[0].strip("/")
+    if not _CARD_KEY.fullmatch(card_key):
+        return _not_found_page(request, settings.default_locale)
+    return RedirectResponse(f"/card/{card_key}", status_code=302)
+
+
+@router.get("/card/{card_key}", response_class=HTMLResponse)
+async def card_page(
+    card_key: str, request: Request, db: DatabaseDep, settings: SettingsDep
+) -> Response:
+    """The live card page: the card, a QR that refreshes before it expires, the short
+    code, stamp progress."""
+    async with db.transaction() as session:
+        member = await member_by_card_key(session, card_key)
+        if member is None:
             return _not_found_page(request, settings.default_locale)
-        return RedirectResponse(f"/card/{card_key}", status_code=302)
+        live = await _live_card(session, member, settings, utcnow())
+    brand = brand_rgb(settings.brand_color)
+    context = {
+        "t": t,
+        "found": True,
+        "locale": member.locale,
+        "brand_name": settings.brand_name,
+        "brand_color": css_hex(brand),
+        "brand_ink": css_hex(ink_on(brand)),
+        "member_name": member.display_name or t("card.member_fallback_name", member.locale),
+        "css": _inline_asset("card_page.css"),
+        "js": _inline_asset("card_page.js"),
+        **live,
+    }
+    context["page_state"] = {
+        "token_url": f"/card/{card_key}/token",
+        "expires_in": live["expires_in"],
+        "ttl_seconds": live["ttl_seconds"],
+        "offline_text": t("card.page.offline", member.locale),
+        "expired_text": t("card.page.expired", member.locale),
+    }
+    return templates.TemplateResponse(request, "card_page.html", context, headers=NO_STORE)
 
-    @router.get("/card/{card_key}", response_class=HTMLResponse)
-    async def card_page(
-        card_key: str, request: Request, db: DatabaseDep, settings: SettingsDep
-    ) -> Response:
-        """The live card page: the card, a QR that refreshes before it expires, the short
-        code, stamp progress."""
-        async with db.transaction() as session:
-            member = await member_by_card_key(session, card_key)
-            if member is None:
-                return _not_found_page(request, settings.default_locale)
-            live = await _live_card(session, member, settings, utcnow())
-        brand = brand_rgb(settings.brand_color)
-        context = {
-            "t": t,
-            "found": True,
-            "locale": member.locale,
-            "brand_name": settings.brand_name,
-            "brand_color": css_hex(brand),
-            "brand_ink": css_hex(ink_on(brand)),
-            "member_name": member.display_name or t("card.member_fallback_name", member.locale),
-            "css": _inline_asset("card_page.css"),
-            "js": _inline_asset("card_page.js"),
-            **live,
-        }
-        context["page_state"] = {
-            "token_url": f"/card/{card_key}/token",
-            "expires_in": live["expires_in"],
-            "ttl_seconds": live["ttl_seconds"],
-            "offline_text": t("card.page.offline", member.locale),
-            "expired_text": t("card.page.expired", member.locale),
-        }
-        return templates.TemplateResponse(request, "card_page.html", context, headers=NO_STORE)
 
-    @router.get("/card/{card_key}/token")
-    async def card_token(card_key: str, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
-        """A fresh QR token for the card page, with its short code and the stamp count."""
-        async with db.transaction() as session:
-            member = await member_by_card_key(session, card_key)
-            if member is None:
-                return JSONResponse({"error": {"code": "not_found"}}, status_code=404)
-            live = await _live_card(session, member, settings, utcnow())
-        return JSONResponse({name: live[name] for name in TOKEN_FIELDS}, headers=NO_STORE)
-
-    return router
+@router.get("/card/{card_key}/token")
+async def card_token(card_key: str, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+    """A fresh QR token for the card page, with its short code and the stamp count."""
+    async with db.transaction() as session:
+        member = await member_by_card_key(session, card_key)
+        if member is None:
+            return JSONResponse({"error": {"code": "not_found"}}, status_code=404)
+        live = await _live_card(session, member, settings, utcnow())
+    return JSONResponse({name: live[name] for name in TOKEN_FIELDS}, headers=NO_STORE)
 
 
 async def _live_card(
@@ -151,10 +153,11 @@ async def _live_card(
         now=now,
         ttl_seconds=settings.qr_token_ttl_seconds,
     )
-    state = await card_state(session, member_id=member.id, locale=member.locale)
+    state = await member_card(session, member_id=member.id, locale=member.locale, now=now)
     progress, reward = progress_texts(
         stamps=state.stamps,
         stamps_required=state.stamps_required,
+        stamps_remaining=state.stamps_remaining,
         reward_name=state.reward_name,
         locale=member.locale,
     )

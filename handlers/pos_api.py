@@ -3,34 +3,42 @@ mistakes and reads members, authenticated by the store's key.
 
 Every write carries an `Idempotency-Key`: the first answer is stored with the work's
 effects in one transaction and a repeat gets it back (same status, same body) without a
-second effect. Each route owns its transaction and answers only after the commit, so a
-client never sees a success that is not durable. Every refusal has one JSON shape,
+second effect. Each route's transaction (SessionDep) commits before the answer is
+sent, so a client never sees a success that is not durable. Every refusal has one JSON shape,
 `{"error": {"code", "message"}}`, with the message in the Accept-Language's language.
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broadcast.notify import Notifier
 from core.clock import utcnow
-from core.errors import AppError, Unauthorized
-from core.i18n import preferred_locale, t
-from handlers.counter import Counter, CounterActor, CounterOutcome, MemberCard
-from handlers.deps import DatabaseDep
-from handlers.ratelimit import RateLimiter, TooManyAttempts
+from core.errors import AppError
+from core.i18n import t
+from core.settings import Settings
+from handlers.deps import (
+    ClientAddressDep,
+    LocaleDep,
+    NotifierDep,
+    PosKeyDep,
+    PosLimitsDep,
+    SessionDep,
+    SettingsDep,
+)
+from handlers.pos_limits import PosLimits
+from loyalty import counter
+from loyalty.counter import CounterActor, CounterOutcome
 from loyalty.idempotency import request_hash, run_idempotent
+from loyalty.member_card import MemberCard
 from loyalty.models import PosKey
-from loyalty.pos_keys import authenticate_pos_key
 
-# Typed short codes are the guessable way in: at most this many lookups per minute for
-# one key and for one client address.
-SHORT_CODE_LIMIT_PER_MINUTE = 60
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
 
@@ -40,7 +48,6 @@ class IdempotencyKeyRequired(AppError):
 
 
 router = APIRouter(prefix="/api/v1", tags=["POS"])
-_bearer = HTTPBearer(auto_error=False, description="The store's POS key.")
 
 
 class ErrorDetail(BaseModel):
@@ -75,7 +82,7 @@ class MemberRead(BaseModel):
             stamps=card.stamps,
             stamps_required=card.stamps_required,
             rewards=[RewardRead(id=r.id, name=r.name, expires_at=r.expires_at)
-                     for r in card.rewards],
+                     for r in card.rewards_available],
             tier=card.tier,
             last_visit_at=card.last_visit_at,
         )
@@ -128,43 +135,13 @@ class VoidCreate(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429)
 }
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key",
            description="Unique per intended action; a retry with the same key gets the "
                        "first answer back."),
 ]
-AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
 Action = Callable[[AsyncSession, CounterActor, datetime], Awaitable[CounterOutcome]]
-
-
-def _counter(request: Request) -> Counter:
-    return request.app.state.counter
-
-
-async def _authenticate(
-    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None, locale: str
-) -> PosKey:
-    key = await authenticate_pos_key(session, credentials.credentials) if credentials else None
-    if key is None:
-        raise Unauthorized(t("counter.error.unauthorized", locale))
-    return key
-
-
-def _limit_short_codes(request: Request, key: PosKey, locale: str) -> None:
-    limiters = getattr(request.app.state, "pos_short_code_limiters", None)
-    if limiters is None:
-        # One pair per app (not per module), so apps in one process never share counts.
-        limiters = (
-            RateLimiter(limit=SHORT_CODE_LIMIT_PER_MINUTE, window_seconds=60),
-            RateLimiter(limit=SHORT_CODE_LIMIT_PER_MINUTE, window_seconds=60),
-        )
-        request.app.state.pos_short_code_limiters = limiters
-    by_key, by_address = limiters
-    address = request.client.host if request.client else "unknown"
-    if not (by_key.hit(f"key:{key.id}") and by_address.hit(f"address:{address}")):
-        raise TooManyAttempts(locale)
 
 
 def _idempotency_key(value: str | None, locale: str) -> str:
@@ -173,39 +150,64 @@ def _idempotency_key(value: str | None, locale: str) -> str:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class PosCall:
+    """What every POS write gets from its request."""
+
+    request: Request
+    session: AsyncSession
+    pos_key: PosKey
+    locale: str
+    settings: Settings
+    notifier: Notifier
+    limits: PosLimits
+    address: str
+
+
+async def _pos_call(
+    request: Request, session: SessionDep, pos_key: PosKeyDep, locale: LocaleDep,
+    settings: SettingsDep, notifier: NotifierDep, limits: PosLimitsDep,
+    address: ClientAddressDep,
+) -> PosCall:
+    return PosCall(request, session, pos_key, locale, settings, notifier, limits, address)
+
+
+PosCallDep = Annotated[PosCall, Depends(_pos_call)]
+
+
 async def _write(
-    request: Request,
-    db: DatabaseDep,
+    call: PosCall,
     *,
-    credentials: HTTPAuthorizationCredentials | None,
     idempotency_key: str | None,
-    accept_language: str | None,
     body: BaseModel | None,
     success_status: int,
     action: Action,
 ) -> JSONResponse:
-    """Authenticate, then run `action` once per Idempotency-Key and answer after commit."""
-    locale = preferred_locale(accept_language)
-    key_text = _idempotency_key(idempotency_key, locale)
+    """Run `action` once per Idempotency-Key; the answer goes out after the commit
+    (SessionDep), and so do the member's notifications."""
+    key_text = _idempotency_key(idempotency_key, call.locale)
     payload = body.model_dump(mode="json") if body is not None else None
-    async with db.transaction() as session:
-        pos_key = await _authenticate(session, credentials, locale)
-        if isinstance(body, MemberPresented) and body.short_code is not None:
-            _limit_short_codes(request, pos_key, locale)
-        actor = CounterActor(store_id=pos_key.store_id, pos_key_id=pos_key.id, locale=locale)
+    if isinstance(body, MemberPresented) and body.short_code is not None:
+        call.limits.check_short_code(key_id=call.pos_key.id, address=call.address,
+                                     locale=call.locale)
+    actor = CounterActor(store_id=call.pos_key.store_id, pos_key_id=call.pos_key.id,
+                         locale=call.locale)
 
-        async def work() -> tuple[int, dict[str, Any]]:
-            outcome = await action(session, actor, utcnow())
-            return success_status, OutcomeRead.of(outcome).model_dump(mode="json")
+    async def work() -> tuple[int, dict[str, Any]]:
+        now = utcnow()
+        with call.notifier.fresh_card_when_due(now=now):
+            outcome = await action(call.session, actor, now)
+        call.notifier.tell(call.session, outcome.notice, now=now)
+        return success_status, OutcomeRead.of(outcome).model_dump(mode="json")
 
-        answer = await run_idempotent(
-            session,
-            scope=f"pos:store:{pos_key.store_id}",
-            key=key_text,
-            request_hash=request_hash(request.method, request.url.path, payload),
-            work=work,
-            locale=locale,
-        )
+    answer = await run_idempotent(
+        call.session,
+        scope=f"pos:store:{call.pos_key.store_id}",
+        key=key_text,
+        request_hash=request_hash(call.request.method, call.request.url.path, payload),
+        work=work,
+        locale=call.locale,
+    )
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
 
@@ -213,12 +215,9 @@ async def _write(
 @router.post("/visits", status_code=201, response_model=OutcomeRead, responses=ERRORS,
              summary="Stamp a visit")
 async def add_visit(
-    request: Request,
     body: VisitCreate,
-    db: DatabaseDep,
-    credentials: Credentials,
+    call: PosCallDep,
     idempotency_key: IdempotencyKey = None,
-    accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
     """Stamps the visit of the member whose QR token (or short code) is presented, with
     the amount spent if the POS knows it. Answers the member's new state: stamps,
@@ -226,25 +225,21 @@ async def add_visit(
     (a fresh card is sent to the member), `token_used`, `cooldown`, `forbidden`."""
 
     async def action(session: AsyncSession, actor: CounterActor, now: datetime) -> CounterOutcome:
-        return await _counter(request).add_visit(
-            session, actor=actor, token=body.token, short_code=body.short_code,
-            amount=body.amount, now=now,
+        return await counter.add_visit(
+            session, actor=actor, secret_key=call.settings.secret_key, token=body.token,
+            short_code=body.short_code, amount=body.amount, now=now,
         )
 
-    return await _write(request, db, credentials=credentials, idempotency_key=idempotency_key,
-                        accept_language=accept_language, body=body, success_status=201,
+    return await _write(call, idempotency_key=idempotency_key, body=body, success_status=201,
                         action=action)
 
 
 @router.post("/redemptions", status_code=201, response_model=OutcomeRead, responses=ERRORS,
              summary="Redeem a reward")
 async def redeem(
-    request: Request,
     body: RedemptionCreate,
-    db: DatabaseDep,
-    credentials: Credentials,
+    call: PosCallDep,
     idempotency_key: IdempotencyKey = None,
-    accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
     """Redeems one of the presenting member's available rewards (an id from the member's
     `rewards`). Of simultaneous redemptions of one reward exactly one succeeds.
@@ -252,26 +247,22 @@ async def redeem(
     `reward_expired`, `forbidden`."""
 
     async def action(session: AsyncSession, actor: CounterActor, now: datetime) -> CounterOutcome:
-        return await _counter(request).redeem(
-            session, actor=actor, reward_id=body.reward_id, token=body.token,
-            short_code=body.short_code, now=now,
+        return await counter.redeem(
+            session, actor=actor, secret_key=call.settings.secret_key, reward_id=body.reward_id,
+            token=body.token, short_code=body.short_code, now=now,
         )
 
-    return await _write(request, db, credentials=credentials, idempotency_key=idempotency_key,
-                        accept_language=accept_language, body=body, success_status=201,
+    return await _write(call, idempotency_key=idempotency_key, body=body, success_status=201,
                         action=action)
 
 
 @router.post("/ledger/{entry_id}/void", response_model=OutcomeRead, responses=ERRORS,
              summary="Void a ledger entry")
 async def void(
-    request: Request,
     entry_id: int,
-    db: DatabaseDep,
-    credentials: Credentials,
+    call: PosCallDep,
     body: VoidCreate | None = None,
     idempotency_key: IdempotencyKey = None,
-    accept_language: AcceptLanguage = None,
 ) -> JSONResponse:
     """Reverses a stamp or redemption made at this store (and what it caused: a reward
     its stamps issued is withdrawn; a voided redemption gives the reward back).
@@ -280,29 +271,23 @@ async def void(
     reason = body.reason if body else None
 
     async def action(session: AsyncSession, actor: CounterActor, now: datetime) -> CounterOutcome:
-        return await _counter(request).void(
-            session, actor=actor, entry_id=entry_id, reason=reason, now=now
-        )
+        return await counter.void(session, actor=actor, entry_id=entry_id, reason=reason, now=now)
 
-    return await _write(request, db, credentials=credentials, idempotency_key=idempotency_key,
-                        accept_language=accept_language, body=body or VoidCreate(),
+    return await _write(call, idempotency_key=idempotency_key, body=body or VoidCreate(),
                         success_status=200, action=action)
 
 
 @router.get("/members/{member_id}", response_model=MemberRead, responses=ERRORS,
             summary="Read a member")
 async def read_member(
-    request: Request,
     member_id: int,
-    db: DatabaseDep,
-    credentials: Credentials,
-    accept_language: AcceptLanguage = None,
+    session: SessionDep,
+    pos_key: PosKeyDep,
+    locale: LocaleDep,
+    settings: SettingsDep,
 ) -> MemberRead:
     """The member's stamps, available rewards (with ids), tier and last visit."""
-    locale = preferred_locale(accept_language)
-    async with db.transaction() as session:
-        pos_key = await _authenticate(session, credentials, locale)
-        actor = CounterActor(store_id=pos_key.store_id, pos_key_id=pos_key.id, locale=locale)
-        card = await _counter(request).lookup(session, actor=actor, member_id=member_id,
-                                              now=utcnow())
+    actor = CounterActor(store_id=pos_key.store_id, pos_key_id=pos_key.id, locale=locale)
+    card = await counter.lookup(session, actor=actor, secret_key=settings.secret_key,
+                                member_id=member_id, now=utcnow())
     return MemberRead.of(card)

@@ -4,8 +4,10 @@ Events are partitioned by user onto a few worker queues, so one person's events 
 handled in order (a follow before the "card" sent right after it) while different people
 are served in parallel. A worker takes what has queued up (up to `max_batch` events) and
 handles it in one transaction with one COMMIT; replies go out after it, concurrently
-across people. If any event of a batch fails, the batch is rolled back and its events
-are handled one by one, so one bad event never takes others down with it.
+across people. What a batch needs from the network (platform profiles) is fetched by
+`prepare` before its transaction opens: no HTTP call runs inside a transaction. If any
+event of a batch fails, the batch is rolled back and its events are handled one by one,
+so one bad event never takes others down with it.
 
 Events a crashed process stored but never handled are recovered at start and by a
 sweep every grace period, each claimed atomically so that several web workers never
@@ -21,6 +23,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,14 +37,18 @@ from handlers.inbox_models import WebhookEvent
 log = logging.getLogger(__name__)
 
 RECOVERY_BATCH = 1000
-EventHandler = Callable[[AsyncSession, InboundEvent], Awaitable[None]]
+# `prepare` runs outside any transaction and its result goes to each event's handler.
+Preparer = Callable[[Sequence[InboundEvent]], Awaitable[Any]]
+EventHandler = Callable[[AsyncSession, InboundEvent, Any], Awaitable[None]]
 Reparser = Callable[[str, dict, str], InboundEvent | None]
 
 
 class EventProcessor:
-    def __init__(self, db: Database, handle: EventHandler, *, partitions: int = 8,
-                 max_batch: int = 64, recovery_grace_seconds: float = 60) -> None:
+    def __init__(self, db: Database, handle: EventHandler, *, prepare: Preparer | None = None,
+                 partitions: int = 8, max_batch: int = 64,
+                 recovery_grace_seconds: float = 60) -> None:
         self._db = db
+        self._prepare = prepare
         self._recovery_grace = timedelta(seconds=recovery_grace_seconds)
         self._handle = handle
         self._max_batch = max_batch
@@ -102,9 +109,11 @@ class EventProcessor:
 
     async def _process(self, batch: list[StoredEvent], outgoing: QueuedAfterCommit) -> None:
         try:
+            events = [stored.event for stored in batch]
+            prepared = await self._prepare(events) if self._prepare is not None else None
             async with self._db.transaction(defer_into=outgoing) as session:
                 for stored in batch:
-                    await self._handle(session, stored.event)
+                    await self._handle(session, stored.event, prepared)
                 await mark_processed(session, [stored.row_id for stored in batch])
         except Exception as exc:
             if len(batch) > 1:

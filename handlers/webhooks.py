@@ -14,7 +14,9 @@ from bot.messenger.signature import verify_signature as verify_messenger_signatu
 from bot.messenger.verification import check_subscription
 from bot.types import InboundEvent
 from core.errors import AppError, Forbidden, Unauthorized
-from handlers.deps import SettingsDep
+from handlers.deps import InboxDep, ProcessorDep, SettingsDep
+from handlers.inbox import InboxWriter
+from handlers.processor import EventProcessor
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -53,11 +55,11 @@ def decode_json_object(body: bytes, list_field: str) -> dict[str, Any]:
     return data
 
 
-async def accept(request: Request, events: list[InboundEvent], envelopes: list[dict]) -> None:
+async def accept(inbox: InboxWriter, processor: EventProcessor, events: list[InboundEvent],
+                 envelopes: list[dict]) -> None:
     """Store the events durably (shared commit with concurrent requests), then queue the
     new ones for processing."""
-    stored = await request.app.state.inbox.store(events, envelopes)
-    request.app.state.processor.submit(stored)
+    processor.submit(await inbox.store(events, envelopes))
 
 
 def accepted() -> Response:
@@ -75,7 +77,8 @@ def messenger_envelope(entry_meta: dict[str, Any], event: InboundEvent) -> dict:
 
 
 @router.post("/line", summary="LINE Messaging API webhook")
-async def line_webhook(request: Request, settings: SettingsDep) -> Response:
+async def line_webhook(request: Request, settings: SettingsDep, inbox: InboxDep,
+                       processor: ProcessorDep) -> Response:
     """Verifies X-Line-Signature over the raw bytes, stores each event once, answers 200
     before any event is processed."""
     body = await read_body(request, settings.webhook_max_body_bytes)
@@ -84,7 +87,7 @@ async def line_webhook(request: Request, settings: SettingsDep) -> Response:
         raise Unauthorized("invalid X-Line-Signature", code="invalid_signature")
     data = decode_json_object(body, "events")
     events = line_parser.parse_events(data)
-    await accept(request, events, [line_envelope(data, e) for e in events])
+    await accept(inbox, processor, events, [line_envelope(data, e) for e in events])
     return accepted()
 
 
@@ -98,7 +101,8 @@ async def messenger_verify(request: Request, settings: SettingsDep) -> str:
 
 
 @router.post("/messenger", summary="Messenger Platform webhook")
-async def messenger_webhook(request: Request, settings: SettingsDep) -> Response:
+async def messenger_webhook(request: Request, settings: SettingsDep, inbox: InboxDep,
+                            processor: ProcessorDep) -> Response:
     """Verifies X-Hub-Signature-256 over the raw bytes, stores each event once, answers 200
     before any event is processed."""
     body = await read_body(request, settings.webhook_max_body_bytes)
@@ -114,7 +118,7 @@ async def messenger_webhook(request: Request, settings: SettingsDep) -> Response
         for event in messenger_parser.parse_events(single_entry):
             events.append(event)
             envelopes.append(messenger_envelope(meta, event))
-    await accept(request, events, envelopes)
+    await accept(inbox, processor, events, envelopes)
     return accepted()
 
 

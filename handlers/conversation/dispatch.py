@@ -1,15 +1,20 @@
-"""Take one stored inbound event through the conversation and queue the reply."""
+"""Take one stored inbound event through the conversation and queue the reply.
 
-from collections.abc import Mapping
+A batch of events is handled in one transaction, and no HTTP call may run inside a
+transaction (on SQLite it holds the write lock): the platform profiles a join needs are
+fetched first, by `prepare`, before the batch's transaction opens."""
+
+import asyncio
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.sender import Sender
-from bot.types import InboundEvent, OutboundMessage, Text
+from bot.types import InboundEvent, OutboundMessage, Profile, Text
 from cards import service as members
 from core.clock import utcnow
-from core.db import after_commit
+from core.db import Database, after_commit
 from core.i18n import normalize_locale, t
 from core.settings import Settings
 from handlers.conversation import intents
@@ -20,14 +25,35 @@ from loyalty.grants import grant_welcome
 MAX_MESSAGES_PER_REPLY = 5
 # Intents a join carries out by itself (a follow, a Get Started with a referral).
 JOIN_INTENTS = frozenset({"join", "referral"})
+# The platform profiles of the people in a batch who may join, by (platform, user id).
+Profiles = Mapping[tuple[str, str], Profile | None]
 
 
 class Conversation:
-    def __init__(self, settings: Settings, senders: Mapping[str, Sender]) -> None:
+    def __init__(self, settings: Settings, senders: Mapping[str, Sender], db: Database) -> None:
         self.settings = settings
         self.senders = senders
+        self.db = db
 
-    async def handle(self, session: AsyncSession, event: InboundEvent) -> None:
+    async def prepare(self, events: Sequence[InboundEvent]) -> Profiles:
+        """The profiles of everyone in the batch who may join while it is handled: not
+        (yet) a following member, following again, or leaving within the batch. Read
+        in a short transaction of its own, fetched after it closed."""
+        speakers = {(e.platform, e.user_id) for e in events if _may_speak(e)}
+        if not speakers:
+            return {}
+        async with self.db.transaction() as session:
+            following = await members.following_identities(session, speakers)
+        leaving = {(e.platform, e.user_id) for e in events if e.kind == "unfollow"}
+        joining = {(e.platform, e.user_id) for e in events
+                   if _may_speak(e) and intent_of(e).name == "join"}
+        wanted = sorted((speakers - following) | (speakers & (leaving | joining)))
+        fetched = await asyncio.gather(*(self.senders[platform].profile(user_id)
+                                         for platform, user_id in wanted))
+        return dict(zip(wanted, fetched, strict=True))
+
+    async def handle(self, session: AsyncSession, event: InboundEvent,
+                     profiles: Profiles) -> None:
         if event.chat_type != "user":
             self._answer_group(session, event)
             return
@@ -39,10 +65,11 @@ class Conversation:
             return
         if event.standby:  # another app owns the chat: its words are not for us
             return
-        turn = await self._take_turn(session, event)
+        turn = await self._take_turn(session, event, profiles)
         self._reply(session, event, turn.replies)
 
-    async def _take_turn(self, session: AsyncSession, event: InboundEvent) -> Turn:
+    async def _take_turn(self, session: AsyncSession, event: InboundEvent,
+                         profiles: Profiles) -> Turn:
         """Join the person if they are new or back, greet them if so, then act on what
         they said."""
         now = utcnow()
@@ -53,7 +80,8 @@ class Conversation:
         if identity is None or not identity.following or intent.name == "join":
             # Joining takes the referral code along, so a referral needs no turn of its own.
             referral = intent.argument if intent.name in JOIN_INTENTS else None
-            joined = await self._join(session, event, referral=referral)
+            profile = profiles.get((event.platform, event.user_id))
+            joined = await self._join(session, event, profile=profile, referral=referral)
             identity = joined.identity
             if joined.created or intent.name in JOIN_INTENTS:
                 greeting = intents.welcome if joined.created else intents.welcome_back
@@ -67,8 +95,9 @@ class Conversation:
             await intents.INTENTS[intent.name](turn, intent.argument)
         return turn
 
-    async def _join(self, session: AsyncSession, event: InboundEvent, *, referral: str | None):  # type: ignore[no-untyped-def]
-        profile = await self.senders[event.platform].profile(event.user_id)
+    async def _join(self, session: AsyncSession, event: InboundEvent, *,
+                    profile: Profile | None, referral: str | None) -> members.JoinResult:
+        assert event.user_id is not None
         joined = await members.join_member(
             session, platform=event.platform, platform_user_id=event.user_id,
             display_name=profile.display_name if profile else None,
@@ -95,3 +124,9 @@ class Conversation:
         batch = tuple(messages[:MAX_MESSAGES_PER_REPLY])
         after_commit(session, partial(sender.reply, event.reply_token, event.user_id or "", batch),
                      order_key=f"{event.platform}:{event.user_id}")
+
+
+def _may_speak(event: InboundEvent) -> bool:
+    """Whether the conversation may take a turn for the event (and so join its sender)."""
+    return (event.chat_type == "user" and event.user_id is not None
+            and event.kind != "unfollow" and not event.standby)

@@ -3,13 +3,14 @@
 from collections.abc import Awaitable, Callable
 from datetime import date
 
+from bot import postbacks
 from bot.types import Button, Card, Choice, Text
+from broadcast import card_message
+from broadcast.card_message import stamp_row
 from cards import service as members
 from core.errors import AppError
-from handlers.conversation import card_message, routing
-from handlers.conversation.card_message import stamp_row
 from handlers.conversation.turn import Turn
-from loyalty.balances import CardState, card_state
+from loyalty.member_card import MemberCard, member_card
 
 IntentHandler = Callable[[Turn, str | None], Awaitable[None]]
 
@@ -19,27 +20,28 @@ async def build_card(turn: Turn) -> Card:
                                          platform=turn.event.platform, now=turn.now)
 
 
-async def current_state(turn: Turn) -> CardState:
-    return await card_state(turn.session, member_id=turn.member.id, locale=turn.member.locale)
+async def current_state(turn: Turn) -> MemberCard:
+    return await member_card(turn.session, member_id=turn.member.id, locale=turn.member.locale,
+                             now=turn.now)
 
 
 def consent_question(turn: Turn, text_key: str) -> Text:
     return Text(
         turn.text(text_key),
         quick_replies=(
-            Button(turn.text("chat.consent.yes"), payload=routing.CONSENT_YES),
-            Button(turn.text("chat.consent.no"), payload=routing.CONSENT_NO),
+            Button(turn.text("chat.consent.yes"), payload=postbacks.CONSENT_YES),
+            Button(turn.text("chat.consent.no"), payload=postbacks.CONSENT_NO),
         ),
     )
 
 
 def menu_replies(turn: Turn) -> tuple[Button, ...]:
     return (
-        Button(turn.text("chat.button.card"), payload=routing.CARD),
-        Button(turn.text("chat.button.stamps"), payload=routing.STAMPS),
-        Button(turn.text("chat.button.invite"), payload=routing.INVITE),
-        Button(turn.text("chat.button.language"), payload=routing.LANGUAGE),
-        Button(turn.text("chat.button.help"), payload=routing.HELP),
+        Button(turn.text("chat.button.card"), payload=postbacks.CARD),
+        Button(turn.text("chat.button.stamps"), payload=postbacks.STAMPS),
+        Button(turn.text("chat.button.invite"), payload=postbacks.INVITE),
+        Button(turn.text("chat.button.language"), payload=postbacks.LANGUAGE),
+        Button(turn.text("chat.button.help"), payload=postbacks.HELP),
     )
 
 
@@ -61,10 +63,10 @@ async def show_card(turn: Turn, _argument: str | None) -> None:
 
 async def show_stamps(turn: Turn, _argument: str | None) -> None:
     state = await current_state(turn)
-    remaining = max(state.stamps_required - state.stamps, 0)
     lines = [
         turn.text("chat.stamps", row=stamp_row(state.stamps, state.stamps_required),
-                  stamps=state.stamps, required=state.stamps_required, remaining=remaining,
+                  stamps=state.stamps, required=state.stamps_required,
+                  remaining=state.stamps_remaining,
                   reward=state.reward_name),
     ]
     if state.tier:
@@ -75,8 +77,8 @@ async def show_stamps(turn: Turn, _argument: str | None) -> None:
 async def show_rewards(turn: Turn, _argument: str | None) -> None:
     state = await current_state(turn)
     if not state.rewards_available:
-        remaining = max(state.stamps_required - state.stamps, 0)
-        turn.say(Text(turn.text("chat.rewards.none", remaining=remaining, reward=state.reward_name),
+        turn.say(Text(turn.text("chat.rewards.none", remaining=state.stamps_remaining,
+                                reward=state.reward_name),
                       quick_replies=menu_replies(turn)))
         return
     names = "\n".join(f"🎁 {reward.name}" for reward in state.rewards_available)
@@ -106,8 +108,8 @@ async def opt_out(turn: Turn, _argument: str | None) -> None:
 
 async def ask_delete(turn: Turn, _argument: str | None) -> None:
     turn.say(Choice(turn.text("chat.delete.ask"), buttons=(
-        Button(turn.text("chat.delete.yes"), payload=routing.DELETE_YES),
-        Button(turn.text("chat.delete.no"), payload=routing.DELETE_NO),
+        Button(turn.text("chat.delete.yes"), payload=postbacks.DELETE_YES),
+        Button(turn.text("chat.delete.no"), payload=postbacks.DELETE_NO),
     )))
 
 
@@ -125,8 +127,8 @@ async def keep(turn: Turn, _argument: str | None) -> None:
 
 async def choose_language(turn: Turn, _argument: str | None) -> None:
     turn.say(Choice(turn.text("chat.language.ask"), buttons=(
-        Button("中文", payload=routing.SET_LOCALE_PREFIX + "zh-TW"),
-        Button("English", payload=routing.SET_LOCALE_PREFIX + "en"),
+        Button("中文", payload=postbacks.SET_LOCALE_PREFIX + "zh-TW"),
+        Button("English", payload=postbacks.SET_LOCALE_PREFIX + "en"),
     )))
 
 
@@ -205,24 +207,24 @@ async def help_menu(turn: Turn, _argument: str | None) -> None:
 
 
 INTENTS: dict[str, IntentHandler] = {
-    routing.CARD: show_card,
-    routing.STAMPS: show_stamps,
-    routing.REWARDS: show_rewards,
-    routing.INVITE: invite,
-    routing.CONSENT_YES: opt_in,
-    routing.CONSENT_NO: opt_out,
-    routing.START: opt_in,
-    routing.STOP: opt_out,
-    routing.DELETE_ASK: ask_delete,
-    routing.DELETE_YES: delete,
-    routing.DELETE_NO: keep,
-    routing.LANGUAGE: choose_language,
+    postbacks.CARD: show_card,
+    postbacks.STAMPS: show_stamps,
+    postbacks.REWARDS: show_rewards,
+    postbacks.INVITE: invite,
+    postbacks.CONSENT_YES: opt_in,
+    postbacks.CONSENT_NO: opt_out,
+    postbacks.START: opt_in,
+    postbacks.STOP: opt_out,
+    postbacks.DELETE_ASK: ask_delete,
+    postbacks.DELETE_YES: delete,
+    postbacks.DELETE_NO: keep,
+    postbacks.LANGUAGE: choose_language,
     "set_locale": set_locale,
-    routing.LINK: link_start,
+    postbacks.LINK: link_start,
     "link_redeem": link_redeem,
     "referral": referral,
     "optin": remember_optin,
     "optin_stop": forget_optin,
-    routing.BIRTHDAY: remember_birthday,
-    routing.HELP: help_menu,
+    postbacks.BIRTHDAY: remember_birthday,
+    postbacks.HELP: help_menu,
 }

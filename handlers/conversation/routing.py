@@ -3,15 +3,25 @@
 import re
 from dataclasses import dataclass
 
+from bot.postbacks import (
+    BIRTHDAY,
+    CARD,
+    CONSENT_NO,
+    CONSENT_YES,
+    DELETE_ASK,
+    DELETE_NO,
+    DELETE_YES,
+    HELP,
+    INVITE,
+    LANGUAGE,
+    LINK,
+    REWARDS,
+    SET_LOCALE_PREFIX,
+    STAMPS,
+    START,
+    STOP,
+)
 from bot.types import InboundEvent
-
-# Postback payloads the bot's own buttons and menus carry.
-CARD, STAMPS, REWARDS, INVITE, HELP = "card", "stamps", "rewards", "invite", "help"
-CONSENT_YES, CONSENT_NO = "consent:yes", "consent:no"
-STOP, START = "stop", "start"
-DELETE_ASK, DELETE_YES, DELETE_NO = "delete", "delete:yes", "delete:no"
-LANGUAGE, LINK, BIRTHDAY = "language", "link", "birthday"
-SET_LOCALE_PREFIX = "lang:"
 
 _KEYWORDS: dict[str, str] = {
     "card": CARD, "member card": CARD, "會員卡": CARD, "卡": CARD, "qr": CARD,

@@ -1,26 +1,34 @@
 """The staff page's JSON endpoints. Each checks the session (and, for a write, its CSRF
-token) and calls the shared counter core, as the POS API does; nothing here decides
-what a visit or a redemption is."""
+token) and calls the shared counter core (loyalty.counter), as the POS API does; nothing
+here decides what a visit or a redemption is."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broadcast.notify import Notifier
 from core.clock import utcnow
 from core.errors import Forbidden
 from core.i18n import t
-from handlers.counter import Counter, CounterActor, CounterOutcome
+from core.settings import Settings
+from handlers.deps import (
+    ClientAddressDep,
+    NotifierDep,
+    SessionDep,
+    SettingsDep,
+    StaffLimitsDep,
+)
 from handlers.staff.auth import AtCounter, require_counter
 from handlers.staff.limits import StaffLimits
 from handlers.staff.locale import staff_locale
 from handlers.staff.views import adjustment_message, member_view, outcome_view, recent_view
+from loyalty import counter
 from loyalty.adjustments import adjust_stamps
+from loyalty.counter import CounterActor, CounterOutcome
 
 NO_STORE = {"Cache-Control": "no-store"}
 RECENT_LIMIT = 10
@@ -57,134 +65,148 @@ class AdjustRequest(BaseModel):
                                              max_length=200)]
 
 
-def api_router(limits: StaffLimits) -> APIRouter:
-    router = APIRouter(prefix="/staff/api", tags=["staff"])
-
-    @router.post("/lookup")
-    async def lookup(request: Request, body: Annotated[Credential, Body()]) -> JSONResponse:
-        """The member behind a scanned QR token or a typed short code (uses neither)."""
-        async with _counter_call(request, limits, body) as call:
-            card = await _counter(request).lookup(
-                call.session, actor=call.actor, token=body.token, short_code=body.short_code,
-                now=utcnow(),
-            )
-        return _json({"member": member_view(card, locale=call.locale,
-                                            timezone=call.at.store.timezone, now=utcnow())})
-
-    @router.post("/visit")
-    async def visit(request: Request, body: Annotated[VisitRequest, Body()]) -> JSONResponse:
-        """「集點 +1」: one visit for the member, with the amount spent if given."""
-        async with _counter_call(request, limits, body) as call:
-            outcome = await _counter(request).add_visit(
-                call.session, actor=call.actor, token=body.token, short_code=body.short_code,
-                amount=body.amount, now=utcnow(),
-            )
-            return _json(await _written(request, call, outcome))
-
-    @router.post("/redeem")
-    async def redeem(request: Request, body: Annotated[RedeemRequest, Body()]) -> JSONResponse:
-        """Redeem one of the member's available rewards at this store."""
-        async with _counter_call(request, limits, body) as call:
-            outcome = await _counter(request).redeem(
-                call.session, actor=call.actor, reward_id=body.reward_id, token=body.token,
-                short_code=body.short_code, member_id=body.member_id, now=utcnow(),
-            )
-            return _json(await _written(request, call, outcome))
-
-    @router.post("/void")
-    async def void(request: Request, body: Annotated[VoidRequest, Body()]) -> JSONResponse:
-        """Take back an action at this store (managers and admins)."""
-        async with _counter_call(request, limits, None) as call:
-            if not call.at.may_void:
-                raise Forbidden(t("staff.error.not_manager", call.locale))
-            outcome = await _counter(request).void(
-                call.session, actor=call.actor, entry_id=body.entry_id, reason=body.reason,
-                now=utcnow(),
-            )
-            return _json(await _written(request, call, outcome))
-
-    @router.post("/adjust")
-    async def adjust(request: Request, body: Annotated[AdjustRequest, Body()]) -> JSONResponse:
-        """Add or remove a member's stamps, with the reason (managers and admins); the
-        ledger keeps who did it, at this store."""
-        async with _counter_call(request, limits, None) as call:
-            if not call.at.may_adjust:
-                raise Forbidden(t("staff.error.not_manager_adjust", call.locale))
-            entry = await adjust_stamps(
-                call.session, member_id=body.member_id, stamps=body.stamps,
-                staff_id=call.at.staff.id, reason=body.reason, now=utcnow(),
-                store_id=call.at.store.id, locale=call.locale,
-            )
-            card = await _counter(request).lookup(
-                call.session, actor=call.actor, member_id=body.member_id, now=utcnow()
-            )
-            outcome = CounterOutcome(
-                kind="adjustment", member=card, entry_id=entry.id, rewards_issued=[],
-                message=adjustment_message(entry.stamps, card, locale=call.locale),
-            )
-            return _json(await _written(request, call, outcome))
-
-    @router.get("/recent")
-    async def recent(request: Request) -> JSONResponse:
-        """The last ten actions at this store's counter, newest first."""
-        async with _counter_call(request, limits, None) as call:
-            return _json({"recent": await _recent_view(request, call)})
-
-    return router
+router = APIRouter(prefix="/staff/api", tags=["staff"])
 
 
 @dataclass(frozen=True, slots=True)
 class CounterCall:
+    """One counter request: its transaction, the signed-in counter (CSRF checked for
+    writes), the actor the core acts for, the staff's locale."""
+
     session: AsyncSession
     at: AtCounter
     actor: CounterActor
     locale: str
+    settings: Settings
+    notifier: Notifier
 
 
-@asynccontextmanager
 async def _counter_call(
-    request: Request,
-    limits: StaffLimits,
-    credential: Credential | None,
-) -> AsyncIterator[CounterCall]:
-    """One counter request: its transaction, the signed-in counter (CSRF checked for
-    writes), the actor the core acts for, the staff's locale; typed codes rate limited."""
-    locale = staff_locale(request, request.app.state.settings.default_locale)
-    async with request.app.state.db.transaction() as session:
-        at = await require_counter(request, session, request.app.state.settings, utcnow(), locale)
-        if credential is not None:
-            _limit_typed_code(request, limits, credential, at, locale)
-        actor = CounterActor(store_id=at.store.id, staff_id=at.staff.id, locale=locale)
-        yield CounterCall(session, at, actor, locale)
+    request: Request, session: SessionDep, settings: SettingsDep, notifier: NotifierDep
+) -> CounterCall:
+    locale = staff_locale(request, settings.default_locale)
+    at = await require_counter(request, session, settings, utcnow(), locale)
+    actor = CounterActor(store_id=at.store.id, staff_id=at.staff.id, locale=locale)
+    return CounterCall(session, at, actor, locale, settings, notifier)
+
+
+CounterCallDep = Annotated[CounterCall, Depends(_counter_call)]
+
+
+@router.post("/lookup")
+async def lookup(
+    body: Annotated[Credential, Body()], call: CounterCallDep, limits: StaffLimitsDep,
+    address: ClientAddressDep,
+) -> JSONResponse:
+    """The member behind a scanned QR token or a typed short code (uses neither)."""
+    _limit_typed_code(call, limits, body, address)
+    now = utcnow()
+    with call.notifier.fresh_card_when_due(now=now):
+        card = await counter.lookup(
+            call.session, actor=call.actor, secret_key=call.settings.secret_key,
+            token=body.token, short_code=body.short_code, now=now,
+        )
+    return _json({"member": member_view(card, locale=call.locale,
+                                        timezone=call.at.store.timezone, now=utcnow())})
+
+
+@router.post("/visit")
+async def visit(
+    body: Annotated[VisitRequest, Body()], call: CounterCallDep, limits: StaffLimitsDep,
+    address: ClientAddressDep,
+) -> JSONResponse:
+    """「集點 +1」: one visit for the member, with the amount spent if given."""
+    _limit_typed_code(call, limits, body, address)
+    now = utcnow()
+    with call.notifier.fresh_card_when_due(now=now):
+        outcome = await counter.add_visit(
+            call.session, actor=call.actor, secret_key=call.settings.secret_key,
+            token=body.token, short_code=body.short_code, amount=body.amount, now=now,
+        )
+    return _json(await _written(call, outcome))
+
+
+@router.post("/redeem")
+async def redeem(
+    body: Annotated[RedeemRequest, Body()], call: CounterCallDep, limits: StaffLimitsDep,
+    address: ClientAddressDep,
+) -> JSONResponse:
+    """Redeem one of the member's available rewards at this store."""
+    _limit_typed_code(call, limits, body, address)
+    now = utcnow()
+    with call.notifier.fresh_card_when_due(now=now):
+        outcome = await counter.redeem(
+            call.session, actor=call.actor, secret_key=call.settings.secret_key,
+            reward_id=body.reward_id, token=body.token, short_code=body.short_code,
+            member_id=body.member_id, now=now,
+        )
+    return _json(await _written(call, outcome))
+
+
+@router.post("/void")
+async def void(body: Annotated[VoidRequest, Body()], call: CounterCallDep) -> JSONResponse:
+    """Take back an action at this store (managers and admins)."""
+    if not call.at.may_void:
+        raise Forbidden(t("staff.error.not_manager", call.locale))
+    outcome = await counter.void(
+        call.session, actor=call.actor, entry_id=body.entry_id, reason=body.reason,
+        now=utcnow(),
+    )
+    return _json(await _written(call, outcome))
+
+
+@router.post("/adjust")
+async def adjust(body: Annotated[AdjustRequest, Body()], call: CounterCallDep) -> JSONResponse:
+    """Add or remove a member's stamps, with the reason (managers and admins); the
+    ledger keeps who did it, at this store."""
+    if not call.at.may_adjust:
+        raise Forbidden(t("staff.error.not_manager_adjust", call.locale))
+    entry = await adjust_stamps(
+        call.session, member_id=body.member_id, stamps=body.stamps,
+        staff_id=call.at.staff.id, reason=body.reason, now=utcnow(),
+        store_id=call.at.store.id, locale=call.locale,
+    )
+    card = await counter.lookup(
+        call.session, actor=call.actor, secret_key=call.settings.secret_key,
+        member_id=body.member_id, now=utcnow(),
+    )
+    outcome = CounterOutcome(
+        kind="adjustment", member=card, entry_id=entry.id, rewards_issued=[],
+        message=adjustment_message(entry.stamps, card, locale=call.locale),
+    )
+    return _json(await _written(call, outcome))
+
+
+@router.get("/recent")
+async def recent(call: CounterCallDep) -> JSONResponse:
+    """The last ten actions at this store's counter, newest first."""
+    return _json({"recent": await _recent_view(call)})
 
 
 def _limit_typed_code(
-    request: Request, limits: StaffLimits, credential: Credential, at: AtCounter, locale: str
+    call: CounterCall, limits: StaffLimits, credential: Credential, address: str
 ) -> None:
     """A typed short code could be guessed; a scanned token carries its own signature."""
     if credential.short_code is not None:
-        address = request.client.host if request.client else "unknown"
-        limits.check_short_code(staff_id=at.staff.id, address=address, locale=locale)
+        limits.check_short_code(staff_id=call.at.staff.id, address=address, locale=call.locale)
 
 
-def _counter(request: Request) -> Counter:
-    return request.app.state.counter
-
-
-async def _recent_view(request: Request, call: CounterCall) -> list[dict[str, Any]]:
-    actions = await _counter(request).recent_actions(
+async def _recent_view(call: CounterCall) -> list[dict[str, Any]]:
+    actions = await counter.recent_actions(
         call.session, store_id=call.at.store.id, limit=RECENT_LIMIT
     )
     return recent_view(actions, locale=call.locale, may_void=call.at.may_void,
                        timezone=call.at.store.timezone, now=utcnow())
 
 
-async def _written(request: Request, call: CounterCall, outcome: CounterOutcome) -> dict[str, Any]:
-    """A write's answer: what happened, and the counter's history including it."""
+async def _written(call: CounterCall, outcome: CounterOutcome) -> dict[str, Any]:
+    """A write's answer: what happened, and the counter's history including it. The
+    member hears of it once the request's transaction commits."""
+    call.notifier.tell(call.session, outcome.notice, now=utcnow())
     return {
         "outcome": outcome_view(outcome, locale=call.locale, timezone=call.at.store.timezone,
                                 now=utcnow()),
-        "recent": await _recent_view(request, call),
+        "recent": await _recent_view(call),
     }
 
 

@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from core.clock import utcnow
 from core.i18n import SUPPORTED_LOCALES, t
 from core.settings import Settings
+from handlers.deps import ClientAddressDep, DatabaseDep, SettingsDep, StaffLimitsDep
 from handlers.ratelimit import TooManyAttempts
 from handlers.staff.api import MAX_ADJUSTMENT
 from handlers.staff.auth import AtCounter, chosen_store, signed_in, stores_for
-from handlers.staff.limits import StaffLimits
 from handlers.staff.locale import staff_locale
 from handlers.staff.session import (
     COOKIE_PATH,
@@ -44,16 +44,8 @@ PAGE_HEADERS = {
 MINOR_UNITS_PER_UNIT = 100
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def page_locale(request: Request) -> str:
-    return staff_locale(request, _settings(request).default_locale)
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def page_locale(request: Request, settings: Settings) -> str:
+    return staff_locale(request, settings.default_locale)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -61,9 +53,9 @@ def redirect(url: str) -> RedirectResponse:
 
 
 def render(
-    request: Request, name: str, locale: str, *, status_code: int = 200, **context: Any
+    request: Request, settings: Settings, name: str, locale: str, *, status_code: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
-    settings = _settings(request)
     other_locale = "en" if locale == "zh-TW" else "zh-TW"
     return templates.TemplateResponse(
         request,
@@ -82,149 +74,158 @@ def render(
     )
 
 
-def pages_router(limits: StaffLimits) -> APIRouter:
-    router = APIRouter(prefix="/staff", include_in_schema=False)
+router = APIRouter(prefix="/staff", include_in_schema=False)
 
-    @router.get("/", response_class=HTMLResponse)
-    async def counter_page(request: Request) -> Response:
-        """The counter: camera, typed code, member panel, recent actions."""
-        settings = _settings(request)
-        async with request.app.state.db.transaction() as session:
-            current = await signed_in(request, session, settings, utcnow())
-            if current is None:
-                return redirect(LOGIN)
-            store = await chosen_store(session, current)
-            if store is None:
-                return redirect(CHOOSE_STORE)
-            store_count = len(await stores_for(session, current.staff))
-        at = AtCounter(current.session, current.staff, store)
-        locale = page_locale(request)
-        config = {
-            "csrfToken": current.session.csrf_token,
-            "minorUnits": MINOR_UNITS_PER_UNIT,
-            "texts": _script_texts(locale),
-        }
-        return render(
-            request,
-            "counter.html",
-            locale,
-            staff=current.staff,
-            store=store,
-            may_switch_store=store_count > 1,
-            may_adjust=at.may_adjust,
-            max_adjustment=MAX_ADJUSTMENT,
-            may_see_report=at.may_see_report,
-            csrf_token=current.session.csrf_token,
-            config=config,
+
+@router.get("/", response_class=HTMLResponse)
+async def counter_page(request: Request, settings: SettingsDep, db: DatabaseDep) -> Response:
+    """The counter: camera, typed code, member panel, recent actions."""
+    async with db.transaction() as session:
+        current = await signed_in(request, session, settings, utcnow())
+        if current is None:
+            return redirect(LOGIN)
+        store = await chosen_store(session, current)
+        if store is None:
+            return redirect(CHOOSE_STORE)
+        store_count = len(await stores_for(session, current.staff))
+    at = AtCounter(current.session, current.staff, store)
+    locale = page_locale(request, settings)
+    config = {
+        "csrfToken": current.session.csrf_token,
+        "minorUnits": MINOR_UNITS_PER_UNIT,
+        "texts": _script_texts(locale),
+    }
+    return render(
+        request,
+        settings,
+        "counter.html",
+        locale,
+        staff=current.staff,
+        store=store,
+        may_switch_store=store_count > 1,
+        may_adjust=at.may_adjust,
+        max_adjustment=MAX_ADJUSTMENT,
+        may_see_report=at.may_see_report,
+        csrf_token=current.session.csrf_token,
+        config=config,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, settings: SettingsDep) -> Response:
+    return _login_form(request, settings, page_locale(request, settings))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    settings: SettingsDep,
+    db: DatabaseDep,
+    limits: StaffLimitsDep,
+    address: ClientAddressDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Sign in with username and password; rate limited per account and per address."""
+    locale = page_locale(request, settings)
+    expected_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected_csrf or not hmac.compare_digest(csrf.encode(), expected_csrf.encode()):
+        return _login_form(request, settings, locale, error="staff.error.form_expired",
+                           status_code=403)
+    try:
+        limits.check_login(username=username, address=address, locale=locale)
+    except TooManyAttempts as refusal:
+        return _login_form(request, settings, locale, message=refusal.message, status_code=429,
+                           username=username)
+    async with db.transaction() as session:
+        staff = await authenticate_staff(session, username=username, password=password)
+        if staff is None:
+            return _login_form(request, settings, locale, error="staff.login.failed",
+                               status_code=401, username=username)
+        if staff.role not in COUNTER_ROLES:
+            return _login_form(request, settings, locale, error="staff.login.not_counter_role",
+                               status_code=403, username=username)
+        stores = await stores_for(session, staff)
+        if not stores:
+            return _login_form(request, settings, locale, error="staff.login.no_store",
+                               status_code=403, username=username)
+        staff_session = new_session(
+            staff_id=staff.id, password_hash=staff.password_hash, now=utcnow()
         )
+    if len(stores) == 1:
+        staff_session = staff_session.with_store(stores[0].id)
+    response = redirect(HOME if staff_session.store_id else CHOOSE_STORE)
+    set_session_cookie(response, settings, staff_session)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
+    return response
 
-    @router.get("/login", response_class=HTMLResponse)
-    async def login_page(request: Request) -> Response:
-        return _login_form(request, page_locale(request))
 
-    @router.post("/login", response_class=HTMLResponse)
-    async def login(
-        request: Request,
-        username: Annotated[str, Form(max_length=100)],
-        password: Annotated[str, Form(max_length=200)],
-        csrf: Annotated[str, Form(max_length=100)] = "",
-    ) -> Response:
-        """Sign in with username and password; rate limited per account and per address."""
-        settings = _settings(request)
-        locale = page_locale(request)
-        expected_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not expected_csrf or not hmac.compare_digest(csrf.encode(), expected_csrf.encode()):
-            return _login_form(request, locale, error="staff.error.form_expired", status_code=403)
-        try:
-            limits.check_login(username=username, address=_address(request), locale=locale)
-        except TooManyAttempts as refusal:
-            return _login_form(request, locale, message=refusal.message, status_code=429,
-                               username=username)
-        async with request.app.state.db.transaction() as session:
-            staff = await authenticate_staff(session, username=username, password=password)
-            if staff is None:
-                return _login_form(request, locale, error="staff.login.failed",
-                                   status_code=401, username=username)
-            if staff.role not in COUNTER_ROLES:
-                return _login_form(request, locale, error="staff.login.not_counter_role",
-                                   status_code=403, username=username)
-            stores = await stores_for(session, staff)
-            if not stores:
-                return _login_form(request, locale, error="staff.login.no_store",
-                                   status_code=403, username=username)
-            staff_session = new_session(
-                staff_id=staff.id, password_hash=staff.password_hash, now=utcnow()
-            )
-        if len(stores) == 1:
-            staff_session = staff_session.with_store(stores[0].id)
-        response = redirect(HOME if staff_session.store_id else CHOOSE_STORE)
-        set_session_cookie(response, settings, staff_session)
-        response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
-        return response
+@router.get("/store", response_class=HTMLResponse)
+async def store_page(request: Request, settings: SettingsDep, db: DatabaseDep) -> Response:
+    """Where are you working today? (for accounts at several stores)"""
+    async with db.transaction() as session:
+        current = await signed_in(request, session, settings, utcnow())
+        if current is None:
+            return redirect(LOGIN)
+        stores = await stores_for(session, current.staff)
+    return render(request, settings, "store.html", page_locale(request, settings), stores=stores,
+                  staff=current.staff, csrf_token=current.session.csrf_token)
 
-    @router.get("/store", response_class=HTMLResponse)
-    async def store_page(request: Request) -> Response:
-        """Where are you working today? (for accounts at several stores)"""
-        settings = _settings(request)
-        async with request.app.state.db.transaction() as session:
-            current = await signed_in(request, session, settings, utcnow())
-            if current is None:
-                return redirect(LOGIN)
-            stores = await stores_for(session, current.staff)
-        return render(request, "store.html", page_locale(request), stores=stores,
-                      staff=current.staff, csrf_token=current.session.csrf_token)
 
-    @router.post("/store")
-    async def choose_store(
-        request: Request,
-        store_id: Annotated[int, Form()],
-        csrf: Annotated[str, Form(max_length=100)] = "",
-    ) -> Response:
-        settings = _settings(request)
-        async with request.app.state.db.transaction() as session:
-            current = await signed_in(request, session, settings, utcnow())
-            if current is None:
-                return redirect(LOGIN)
-            if not current.session.csrf_matches(csrf):
-                return forbidden(request)
-            allowed = {store.id for store in await stores_for(session, current.staff)}
-        if store_id not in allowed:
-            return forbidden(request, "loyalty.error.forbidden")
-        response = redirect(HOME)
-        set_session_cookie(response, settings, current.session.with_store(store_id))
-        return response
+@router.post("/store")
+async def choose_store(
+    request: Request,
+    store_id: Annotated[int, Form()],
+    settings: SettingsDep,
+    db: DatabaseDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    async with db.transaction() as session:
+        current = await signed_in(request, session, settings, utcnow())
+        if current is None:
+            return redirect(LOGIN)
+        if not current.session.csrf_matches(csrf):
+            return forbidden(request, settings)
+        allowed = {store.id for store in await stores_for(session, current.staff)}
+    if store_id not in allowed:
+        return forbidden(request, settings, "loyalty.error.forbidden")
+    response = redirect(HOME)
+    set_session_cookie(response, settings, current.session.with_store(store_id))
+    return response
 
-    @router.post("/logout")
-    async def logout(
-        request: Request, csrf: Annotated[str, Form(max_length=100)] = ""
-    ) -> Response:
-        settings = _settings(request)
-        async with request.app.state.db.transaction() as session:
-            current = await signed_in(request, session, settings, utcnow())
-        if current is not None and not current.session.csrf_matches(csrf):
-            return forbidden(request)
-        response = redirect(LOGIN)
-        clear_session_cookie(response, settings)
-        return response
 
-    @router.get("/lang/{locale}")
-    async def choose_language(request: Request, locale: str) -> Response:
-        """The staff's language, remembered on this phone for a year."""
-        target = request.query_params.get("next", HOME)
-        # Only back into the staff page: never an open redirect.
-        if not target.startswith("/staff/") or target.startswith("//"):
-            target = HOME
-        response = redirect(target)
-        if locale in SUPPORTED_LOCALES:
-            response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, path=COOKIE_PATH,
-                                samesite="lax", secure=secure_cookies(_settings(request)))
-        return response
+@router.post("/logout")
+async def logout(
+    request: Request, settings: SettingsDep, db: DatabaseDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    async with db.transaction() as session:
+        current = await signed_in(request, session, settings, utcnow())
+    if current is not None and not current.session.csrf_matches(csrf):
+        return forbidden(request, settings)
+    response = redirect(LOGIN)
+    clear_session_cookie(response, settings)
+    return response
 
-    return router
+
+@router.get("/lang/{locale}")
+async def choose_language(request: Request, locale: str, settings: SettingsDep) -> Response:
+    """The staff's language, remembered on this phone for a year."""
+    target = request.query_params.get("next", HOME)
+    # Only back into the staff page: never an open redirect.
+    if not target.startswith("/staff/") or target.startswith("//"):
+        target = HOME
+    response = redirect(target)
+    if locale in SUPPORTED_LOCALES:
+        response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, path=COOKIE_PATH,
+                            samesite="lax", secure=secure_cookies(settings))
+    return response
 
 
 def _login_form(
     request: Request,
+    settings: Settings,
     locale: str,
     *,
     error: str | None = None,
@@ -235,6 +236,7 @@ def _login_form(
     token = secrets.token_urlsafe(24)
     response = render(
         request,
+        settings,
         "login.html",
         locale,
         status_code=status_code,
@@ -242,14 +244,15 @@ def _login_form(
         error=message or (t(error, locale) if error else None),
         username=username,
     )
-    set_login_csrf_cookie(response, _settings(request), token)
+    set_login_csrf_cookie(response, settings, token)
     return response
 
 
-def forbidden(request: Request, reason: str = "staff.error.csrf") -> Response:
+def forbidden(request: Request, settings: Settings, reason: str = "staff.error.csrf") -> Response:
     """The 403 page, with the reason in the staff's language."""
-    locale = page_locale(request)
-    return render(request, "message.html", locale, status_code=403, message=t(reason, locale))
+    locale = page_locale(request, settings)
+    return render(request, settings, "message.html", locale, status_code=403,
+                  message=t(reason, locale))
 
 
 def _script_texts(locale: str) -> dict[str, str]:

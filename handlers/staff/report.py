@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from core.clock import utcnow
 from core.i18n import t
+from handlers.deps import DatabaseDep, SettingsDep
 from handlers.staff.auth import at_counter
 from handlers.staff.pages import HOME, forbidden, page_locale, redirect, render
 from loyalty.reports import Period, PeriodReport, StaffFigures, StoreFigures, store_report
@@ -39,32 +40,30 @@ class ReportColumn:
     staff: list[StaffLine]
 
 
-def report_router() -> APIRouter:
-    router = APIRouter(prefix="/staff", include_in_schema=False)
+router = APIRouter(prefix="/staff", include_in_schema=False)
 
-    @router.get("/report", response_class=HTMLResponse)
-    async def report_page(request: Request) -> Response:
-        """The chosen store's figures for today and the last seven days."""
-        locale = page_locale(request)
-        now = utcnow()
-        async with request.app.state.db.transaction() as session:
-            at = await at_counter(request, session, request.app.state.settings, now)
-            if at is None:
-                return redirect(HOME)  # the counter sends them to sign in or choose a store
-            if not at.may_see_report:
-                return forbidden(request, "staff.error.not_manager_report")
-            reports = await store_report(
-                session, store_id=at.store.id, timezone=at.store.timezone, now=now,
-                days=REPORT_DAYS,
-            )
-        columns = [_column(report, locale) for report in reports]
-        return render(
-            request, "report.html", locale, staff=at.staff, store=at.store, columns=columns,
-            store_rows=STORE_ROWS, csrf_token=at.session.csrf_token,
-            generated=now.astimezone(ZoneInfo(at.store.timezone)).strftime("%H:%M"),
+
+@router.get("/report", response_class=HTMLResponse)
+async def report_page(request: Request, settings: SettingsDep, db: DatabaseDep) -> Response:
+    """The chosen store's figures for today and the last seven days."""
+    locale = page_locale(request, settings)
+    now = utcnow()
+    async with db.transaction() as session:
+        at = await at_counter(request, session, settings, now)
+        if at is None:
+            return redirect(HOME)  # the counter sends them to sign in or choose a store
+        if not at.may_see_report:
+            return forbidden(request, settings, "staff.error.not_manager_report")
+        reports = await store_report(
+            session, store_id=at.store.id, timezone=at.store.timezone, now=now,
+            days=REPORT_DAYS,
         )
-
-    return router
+    columns = [_column(report, locale) for report in reports]
+    return render(
+        request, settings, "report.html", locale, staff=at.staff, store=at.store, columns=columns,
+        store_rows=STORE_ROWS, csrf_token=at.session.csrf_token,
+        generated=now.astimezone(ZoneInfo(at.store.timezone)).strftime("%H:%M"),
+    )
 
 
 def _column(report: PeriodReport, locale: str) -> ReportColumn:

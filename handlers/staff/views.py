@@ -1,12 +1,13 @@
-"""What the counter core answers, shaped for the staff page's script: labels in the
-staff's language, times in the store's time zone."""
+"""What the counter core (loyalty.counter) answers, shaped for the staff page's script:
+labels in the staff's language, times in the store's time zone."""
 
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.i18n import t
-from handlers.counter import CounterOutcome, MemberCard, RecentAction
+from loyalty.counter import CounterOutcome, RecentAction
+from loyalty.member_card import MemberCard
 
 _DATE = "%Y/%m/%d"
 _TIME = "%H:%M"
@@ -53,7 +54,7 @@ def member_view(
                 if reward.expires_at
                 else None,
             }
-            for reward in card.rewards
+            for reward in card.rewards_available
         ],
     }
 

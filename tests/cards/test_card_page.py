@@ -15,8 +15,8 @@ from cards.tokens import issue_qr_token, verify_qr_token
 from core.clock import utcnow
 from core.db import Database
 from core.settings import Settings
-from handlers.card_page import card_page_router
-from loyalty.balances import CardState, card_state
+from handlers import card_page
+from loyalty.member_card import MemberCard, member_card
 from loyalty.staff import create_staff
 from loyalty.stores import create_store
 from loyalty.visits import record_visit
@@ -29,7 +29,7 @@ async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncC
     app = FastAPI()
     app.state.db = db
     app.state.settings = settings
-    app.include_router(card_page_router())
+    app.include_router(card_page.router)
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -41,9 +41,9 @@ def _first_group(pattern: str, text: str) -> str:
     return match.group(1)
 
 
-async def _expected_state(db: Database, member: Member) -> CardState:
+async def _expected_state(db: Database, member: Member) -> MemberCard:
     async with db.transaction() as session:
-        return await card_state(session, member_id=member.id, locale=member.locale)
+        return await member_card(session, member_id=member.id, locale=member.locale)
 
 
 async def test_the_card_image_carries_a_qr_the_counter_accepts(

@@ -11,7 +11,7 @@ from playwright.async_api import Route, async_playwright
 from core.db import Database
 from core.i18n import t
 from core.settings import Settings
-from handlers.card_page import card_page_router
+from handlers import card_page
 from tests.browser import CHROMIUM, QUIET_CHROMIUM_FLAGS
 from tests.cards.members import join
 
@@ -27,7 +27,7 @@ async def test_the_live_card_refreshes_and_keeps_working_offline(
     app = FastAPI()
     app.state.db = db
     app.state.settings = settings.model_copy(update={"qr_token_ttl_seconds": TTL_SECONDS})
-    app.include_router(card_page_router())
+    app.include_router(card_page.router)
     member = (await join(db, settings)).member
     network = {"online": True}
 

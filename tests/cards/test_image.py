@@ -24,6 +24,7 @@ def _design(token: str, **changes: object) -> CardDesign:
         "tier": None,
         "stamps": 2,
         "stamps_required": 3,
+        "stamps_remaining": 1,
         "reward_name": "免費飲料",
         "qr_data": token,
         "short_code": "K7P4-QX9M",
@@ -53,9 +54,12 @@ def test_the_card_is_a_20_by_13_png_whose_qr_a_scanner_reads(artifacts_dir: Path
 @pytest.mark.parametrize(
     "changes",
     [
-        {"stamps": 0, "stamps_required": 12, "locale": "en", "member_name": "A" * 200},
-        {"stamps": 3, "stamps_required": 3, "brand_color": "#FDE68A", "tier": "Gold"},
-        {"stamps": 0, "stamps_required": 1, "brand_color": "not a colour", "short_code": ""},
+        {"stamps": 0, "stamps_required": 12, "stamps_remaining": 12, "locale": "en",
+         "member_name": "A" * 200},
+        {"stamps": 3, "stamps_required": 3, "stamps_remaining": 0, "brand_color": "#FDE68A",
+         "tier": "Gold"},
+        {"stamps": 0, "stamps_required": 1, "stamps_remaining": 1,
+         "brand_color": "not a colour", "short_code": ""},
         {"member_name": None, "brand_name": "超長的品牌名稱" * 8},
     ],
     ids=["many stamps, long name", "light brand, reward ready", "bad colour, no code", "no name"],
@@ -86,8 +90,9 @@ def test_a_card_draws_without_any_system_font() -> None:
 
 
 def test_the_labels_follow_the_locale() -> None:
-    zh = _design("x", stamps=1, stamps_required=3)
-    en = _design("x", stamps=1, stamps_required=3, locale="en", reward_name="a free drink")
+    zh = _design("x", stamps=1, stamps_required=3, stamps_remaining=2)
+    en = _design("x", stamps=1, stamps_required=3, stamps_remaining=2, locale="en",
+                 reward_name="a free drink")
 
     assert (zh.progress_label, zh.reward_label, zh.tier) == (
         "已集 1 / 3 點",

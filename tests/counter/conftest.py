@@ -1,7 +1,7 @@
 import pytest
 
 from bot.sender import CollectingSender
-from handlers.counter import Counter
+from broadcast.notify import Notifier
 
 
 @pytest.fixture
@@ -10,7 +10,7 @@ def senders():
 
 
 @pytest.fixture
-async def counter(db, settings, senders):
-    counter = Counter(settings=settings, senders=senders, db=db)
-    yield counter
-    await counter.notifier.drain()
+async def notifier(db, settings, senders):
+    notifier = Notifier(settings=settings, senders=senders, db=db)
+    yield notifier
+    await notifier.drain()

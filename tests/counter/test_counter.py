@@ -10,8 +10,9 @@ from bot.types import Card
 from cards.models import MemberIdentity, ShortCode
 from cards.tokens import issue_qr_token
 from core.clock import utcnow
-from core.errors import TokenExpired, TokenInvalid
-from handlers.counter import CounterActor, InvalidRequest
+from core.errors import TokenInvalid
+from loyalty import counter
+from loyalty.counter import CounterActor, FreshCardDue, InvalidRequest
 from loyalty.errors import Forbidden
 from tests.loyalty.factories import add_member, add_staff, add_store
 
@@ -39,27 +40,31 @@ def barista(shop, locale="zh-TW"):
     return CounterActor(store_id=shop["store"], staff_id=shop["staff"], locale=locale)
 
 
-async def test_lookup_names_the_member_without_consuming_the_token(db, settings, counter, shop):
+async def test_lookup_names_the_member_without_consuming_the_token(db, settings, shop):
     token = token_for(settings, shop["member"])
     async with db.transaction() as session:
-        card = await counter.lookup(session, actor=barista(shop), token=token, now=utcnow())
+        card = await counter.lookup(session, secret_key=settings.secret_key,
+                                    actor=barista(shop), token=token, now=utcnow())
     assert (card.member_id, card.display_name, card.stamps) == (shop["member"], "Amy", 0)
     async with db.transaction() as session:
-        outcome = await counter.add_visit(session, actor=barista(shop), token=token,
+        outcome = await counter.add_visit(session, secret_key=settings.secret_key,
+                                          actor=barista(shop), token=token,
                                           now=utcnow())
     assert outcome.kind == "visit" and outcome.member.stamps == 1
     assert outcome.message == "已集點 1 / 3"
 
 
 async def test_the_fresh_card_survives_the_rollback_of_the_refusing_transaction(
-        db, settings, counter, senders, shop):
+        db, settings, notifier, senders, shop):
     old = token_for(settings, shop["member"], age=timedelta(hours=1))
-    with pytest.raises(TokenExpired) as refused:
+    with pytest.raises(FreshCardDue) as refused:
         async with db.transaction() as session:
-            await counter.lookup(session, actor=barista(shop), token=old, now=utcnow())
+            with notifier.fresh_card_when_due(now=utcnow()):
+                await counter.lookup(session, secret_key=settings.secret_key,
+                                     actor=barista(shop), token=old, now=utcnow())
     assert refused.value.message == "QR Code 已過期，已傳送新會員卡給顧客"
     assert refused.value.member_id == shop["member"]
-    await counter.notifier.drain()
+    await notifier.drain()
     [push] = senders["line"].sent
     assert isinstance(push.messages[1], Card)
     async with db.transaction() as session:
@@ -68,62 +73,69 @@ async def test_the_fresh_card_survives_the_rollback_of_the_refusing_transaction(
     assert kept is not None and push.messages[1].short_code.replace("-", "") == kept
 
 
-async def test_a_forged_token_is_invalid_in_the_staff_language(db, settings, counter, shop):
+async def test_a_forged_token_is_invalid_in_the_staff_language(db, settings, shop):
     token = token_for(settings, shop["member"])
     with pytest.raises(TokenInvalid) as refused:
         async with db.transaction() as session:
-            await counter.lookup(session, actor=barista(shop, "en"), token=token[:-1] + "x",
+            await counter.lookup(session, secret_key=settings.secret_key,
+                                 actor=barista(shop, "en"), token=token[:-1] + "x",
                                  now=utcnow())
     assert refused.value.message.startswith("This QR code is not valid")
 
 
-async def test_identifying_needs_exactly_one_way_in(db, settings, counter, shop):
+async def test_identifying_needs_exactly_one_way_in(db, settings, shop):
     async with db.transaction() as session:
         with pytest.raises(InvalidRequest):
-            await counter.lookup(session, actor=barista(shop), now=utcnow())
+            await counter.lookup(session, secret_key=settings.secret_key,
+                                 actor=barista(shop), now=utcnow())
         with pytest.raises(InvalidRequest):
-            await counter.lookup(session, actor=barista(shop), member_id=shop["member"],
+            await counter.lookup(session, secret_key=settings.secret_key,
+                                 actor=barista(shop), member_id=shop["member"],
                                  token=token_for(settings, shop["member"]), now=utcnow())
 
 
-async def test_staff_of_another_store_may_not_stamp_there(db, settings, counter, shop):
+async def test_staff_of_another_store_may_not_stamp_there(db, settings, shop):
     elsewhere = CounterActor(store_id=shop["other"], staff_id=shop["staff"])
     with pytest.raises(Forbidden):
         async with db.transaction() as session:
-            await counter.add_visit(session, actor=elsewhere,
+            await counter.add_visit(session, secret_key=settings.secret_key, actor=elsewhere,
                                     token=token_for(settings, shop["member"]), now=utcnow())
 
 
-async def test_redeem_by_member_id_and_void_by_a_manager(db, settings, counter, shop):
+async def test_redeem_by_member_id_and_void_by_a_manager(db, settings, shop):
     now = utcnow()
     for hours in (10, 5, 0):
         async with db.transaction() as session:
-            filled = await counter.add_visit(session, actor=barista(shop),
+            filled = await counter.add_visit(session, secret_key=settings.secret_key,
+                                             actor=barista(shop),
                                              token=token_for(settings, shop["member"]),
                                              now=now - timedelta(hours=hours))
     [reward] = filled.rewards_issued
     assert filled.message == "已集點 3 / 3 — 可兌換：免費飲料"
     async with db.transaction() as session:
-        redeemed = await counter.redeem(session, actor=barista(shop), reward_id=reward.id,
+        redeemed = await counter.redeem(session, secret_key=settings.secret_key,
+                                        actor=barista(shop), reward_id=reward.id,
                                         member_id=shop["member"], now=now)
-    assert redeemed.message == "已兌換：免費飲料" and redeemed.member.rewards == []
+    assert redeemed.message == "已兌換：免費飲料" and redeemed.member.rewards_available == []
     manager = CounterActor(store_id=shop["store"], staff_id=shop["manager"], locale="en")
     async with db.transaction() as session:
         undone = await counter.void(session, actor=manager, entry_id=redeemed.entry_id,
                                     now=now)
-    assert undone.kind == "void" and [r.id for r in undone.member.rewards] == [reward.id]
+    assert undone.kind == "void" and [r.id for r in undone.member.rewards_available] == [reward.id]
     assert undone.message == "Redemption voided; the reward is the member's again"
 
 
 async def test_recent_actions_list_the_counters_stamps_and_redemptions_newest_first(
-        db, settings, counter, shop):
+        db, settings, shop):
     now = utcnow()
     async with db.transaction() as session:
-        first = await counter.add_visit(session, actor=barista(shop),
+        first = await counter.add_visit(session, secret_key=settings.secret_key,
+                                        actor=barista(shop),
                                         token=token_for(settings, shop["member"]),
                                         now=now - timedelta(hours=5))
     async with db.transaction() as session:
-        second = await counter.add_visit(session, actor=barista(shop),
+        second = await counter.add_visit(session, secret_key=settings.secret_key,
+                                         actor=barista(shop),
                                          token=token_for(settings, shop["member"]), now=now)
     async with db.transaction() as session:
         await counter.void(session, actor=barista(shop), entry_id=second.entry_id, now=now)

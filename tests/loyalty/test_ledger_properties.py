@@ -11,8 +11,8 @@ from sqlalchemy import select
 from core.db import Database
 from core.errors import AppError
 from loyalty.adjustments import adjust_stamps
-from loyalty.balances import card_state
 from loyalty.expiry import expire_due
+from loyalty.member_card import member_card
 from loyalty.models import LedgerEntry, Program
 from tests.loyalty.counter import redeem, visit, void
 from tests.loyalty.factories import T0, Shop, cached_and_ledger_stamps, open_shop
@@ -44,7 +44,7 @@ async def run(db: Database, shop: Shop, operation: tuple, clock):  # type: ignor
     elif kind == "redeem":
         async with db.transaction() as session:
             rewards = (
-                await card_state(session, member_id=shop.member_id, locale="en")
+                await member_card(session, member_id=shop.member_id, locale="en")
             ).rewards_available
         if rewards:
             await redeem(db, shop, rewards[number % len(rewards)].id, clock)

@@ -4,7 +4,6 @@ import pytest
 from sqlalchemy import select
 
 from core.db import Database
-from loyalty.balances import card_state
 from loyalty.errors import (
     AlreadyRedeemed,
     AlreadyVoided,
@@ -15,6 +14,7 @@ from loyalty.errors import (
     StampsAlreadyUsed,
 )
 from loyalty.expiry import expire_due
+from loyalty.member_card import member_card
 from loyalty.models import LedgerEntry, Reward
 from tests.loyalty.counter import HOUR, fill_card, redeem, visit, void
 from tests.loyalty.factories import T0, add_member, cached_and_ledger_stamps, open_shop
@@ -38,7 +38,7 @@ async def test_a_reward_is_redeemed_once(db: Database) -> None:
         await redeem(db, shop, reward.id, T0 + DAY)
     assert refused.value.code == "already_redeemed"
     async with db.transaction() as session:
-        state = await card_state(session, member_id=shop.member_id, locale="en")
+        state = await member_card(session, member_id=shop.member_id, locale="en")
         row = await session.get(Reward, reward.id)
     assert state.rewards_available == []
     assert row is not None and row.redeemed_store_id == shop.store_id

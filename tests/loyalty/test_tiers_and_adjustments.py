@@ -4,10 +4,9 @@ import pytest
 
 from core.db import Database
 from loyalty.adjustments import adjust_stamps
-from loyalty.balances import card_state
 from loyalty.errors import Forbidden, InvalidAdjustment, InvalidProgram
+from loyalty.member_card import member_card
 from loyalty.programs import current_program, set_program
-from loyalty.summary import member_summary
 from loyalty.tier_evaluation import evaluate_tiers
 from tests.loyalty.counter import visit
 from tests.loyalty.factories import T0, cached_and_ledger_stamps, open_shop
@@ -29,7 +28,7 @@ async def evaluate(db: Database, at):  # type: ignore[no-untyped-def]
 
 async def shown_tier(db: Database, member_id: int) -> str | None:
     async with db.transaction() as session:
-        return (await card_state(session, member_id=member_id, locale="en")).tier
+        return (await member_card(session, member_id=member_id, locale="en")).tier
 
 
 async def test_members_move_up_tiers_with_visits_in_the_last_year(db: Database) -> None:
@@ -42,8 +41,8 @@ async def test_members_move_up_tiers_with_visits_in_the_last_year(db: Database) 
     assert (await evaluate(db, T0 + 4 * DAY)).upgraded == 1
     assert await shown_tier(db, shop.member_id) == "Gold"
     async with db.transaction() as session:
-        summary = await member_summary(session, member_id=shop.member_id, locale="zh-TW")
-    assert (summary.tier, summary.tier_name, summary.display_name) == ("gold", "金卡", "Amy")
+        card = await member_card(session, member_id=shop.member_id, locale="zh-TW")
+    assert (card.tier, card.display_name) == ("金卡", "Amy")
 
 
 async def test_members_drop_tiers_as_visits_leave_the_rolling_year(db: Database) -> None:
@@ -96,7 +95,7 @@ async def test_a_manager_adjusts_stamps_and_a_full_card_issues_its_reward(db: Da
         )
     assert entry.kind == "adjustment" and entry.note == "paper card"
     async with db.transaction() as session:
-        state = await card_state(session, member_id=shop.member_id, locale="en")
+        state = await member_card(session, member_id=shop.member_id, locale="en")
     assert (state.stamps, len(state.rewards_available)) == (1, 1)
     assert await cached_and_ledger_stamps(db, shop.member_id) == (1, 1)
 

@@ -2,11 +2,10 @@ import pytest
 
 from cards.models import Member
 from core.db import Database
-from loyalty.balances import card_state
 from loyalty.errors import Cooldown, Forbidden, NotFound, TokenUsed
+from loyalty.member_card import member_card
 from loyalty.pos_keys import issue_pos_key, revoke_pos_key
 from loyalty.programs import set_program
-from loyalty.summary import member_summary
 from tests.loyalty.counter import HOUR, redeem, visit
 from tests.loyalty.factories import (
     T0,
@@ -23,7 +22,7 @@ async def test_a_visit_adds_one_stamp_and_shows_on_the_card(db: Database) -> Non
     assert (result.stamps_added, result.stamps, result.stamps_required) == (1, 1, 3)
     assert result.rewards_issued == []
     async with db.transaction() as session:
-        state = await card_state(session, member_id=shop.member_id, locale="en")
+        state = await member_card(session, member_id=shop.member_id, locale="en")
     assert state.stamps == 1 and state.last_visit_at == T0
 
 
@@ -35,7 +34,7 @@ async def test_the_third_visit_issues_the_reward_and_consumes_the_stamps(db: Dat
     assert third.stamps == 0
     assert [reward.name for reward in third.rewards_issued] == ["a free drink"]
     async with db.transaction() as session:
-        state = await card_state(session, member_id=shop.member_id, locale="zh-TW")
+        state = await member_card(session, member_id=shop.member_id, locale="zh-TW")
     assert [reward.name for reward in state.rewards_available] == ["免費飲料"]
     assert await cached_and_ledger_stamps(db, shop.member_id) == (0, 0)
 
@@ -141,7 +140,7 @@ async def test_an_erased_member_collects_nothing(db: Database) -> None:
 
 async def test_the_card_a_visit_answers_is_the_card_read_afterwards(db: Database) -> None:
     # record_visit derives the rewards after the visit from those it read under the
-    # member's lock plus those it issued; member_summary queries them. Held rewards
+    # member's lock plus those it issued; member_card queries them. Held rewards
     # with different expiries, one without expiry and one redeemed must agree.
     shop = await open_shop(db)
     async with db.transaction() as session:
@@ -153,9 +152,9 @@ async def test_the_card_a_visit_answers_is_the_card_read_afterwards(db: Database
     await redeem(db, shop, first.rewards_issued[0].id, T0 + 2 * HOUR)
     last = await visit(db, shop, T0 + 4 * HOUR, locale="en")
     async with db.transaction() as session:
-        after = await member_summary(session, member_id=shop.member_id, locale="en",
+        after = await member_card(session, member_id=shop.member_id, locale="en",
                                      now=T0 + 4 * HOUR)
     assert len(last.rewards_available) == 2
     assert last.rewards_available[-1].expires_at is None
     assert last.rewards_available == after.rewards_available
-    assert (last.stamps, last.tier_name) == (after.stamps, after.tier_name)
+    assert (last.stamps, last.tier_name) == (after.stamps, after.tier)

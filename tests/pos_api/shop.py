@@ -110,7 +110,7 @@ class Shop:
 
     async def settle(self) -> None:
         """Wait for the member notifications queued so far."""
-        await self.harness.app.state.counter.notifier.drain()
+        await self.harness.app.state.notifier.drain()
 
     def pushes(self, platform: str = "line") -> list:
         return [sent for sent in self.senders[platform].sent if sent.kind == "push"]
@@ -143,4 +143,4 @@ async def open_shop(db: Database, settings: Settings) -> AsyncIterator[Shop]:
         store_id, key_id = store.id, key.id
     async with running_app(settings, senders=senders) as harness:
         yield Shop(harness, db, settings, store_id, plaintext, key_id, senders)
-        await harness.app.state.counter.notifier.drain()
+        await harness.app.state.notifier.drain()

@@ -1,7 +1,7 @@
 """Typed short codes are rate limited per key and per client address."""
 
 from core.i18n import t
-from handlers.pos_api import SHORT_CODE_LIMIT_PER_MINUTE
+from handlers.pos_limits import SHORT_CODE_LIMIT_PER_MINUTE
 
 
 async def test_guessing_short_codes_is_cut_off_with_429(shop):

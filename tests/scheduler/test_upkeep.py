@@ -7,7 +7,7 @@ from broadcast.upkeep import UpkeepReport, run_loyalty_upkeep
 from cards.models import ShortCode
 from cards.shortcodes import issue_card_token
 from core.db import Database
-from loyalty.balances import card_state
+from loyalty.member_card import member_card
 from loyalty.models import LedgerEntry, Reward
 from tests.loyalty.counter import visit
 from tests.loyalty.factories import T0, add_member, open_shop
@@ -25,7 +25,7 @@ async def upkeep(db: Database, at: datetime, timezone: str = TAIPEI) -> UpkeepRe
 
 async def tier_of(db: Database, member_id: int) -> str | None:
     async with db.transaction() as session:
-        return (await card_state(session, member_id=member_id, locale="en")).tier
+        return (await member_card(session, member_id=member_id, locale="en")).tier
 
 
 async def ledger_size(db: Database) -> int:

@@ -140,4 +140,4 @@ async def staff_shop(settings: Settings, db: Database) -> AsyncIterator[StaffSho
     async with running_app(settings, senders=senders) as harness:
         rows = await open_store(db, settings)
         yield StaffShop(db, settings, rows.store_id, harness, senders)
-        await harness.app.state.counter.notifier.drain()
+        await harness.app.state.notifier.drain()

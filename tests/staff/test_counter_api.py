@@ -128,7 +128,7 @@ async def test_an_expired_qr_names_the_member_who_gets_a_fresh_card(
         async with shop.client() as browser:
             csrf = await sign_in(browser, "amy")
             lookup = await api(browser, "lookup", {"token": old.token}, csrf)
-        await shop.app.state.counter.notifier.drain()
+        await shop.app.state.notifier.drain()
     assert lookup.status_code == 400
     assert lookup.json()["error"] == {"code": "token_expired",
                                       "message": "QR Code 已過期，已傳送新會員卡給顧客"}

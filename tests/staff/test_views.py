@@ -3,9 +3,10 @@ times for a glance, undo only for those who may void."""
 
 from datetime import UTC, datetime
 
-from handlers.counter import MemberCard, RecentAction
 from handlers.staff.views import member_view, recent_view
 from loyalty.balances import RewardView
+from loyalty.counter import RecentAction
+from loyalty.member_card import MemberCard
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # 14:00 in Taipei
 
@@ -13,7 +14,8 @@ NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # 14:00 in Taipei
 def card(last_visit_at: datetime | None, *, name: str | None = "Lin") -> MemberCard:
     reward = RewardView(id=9, name="免費飲料", expires_at=datetime(2026, 12, 31, 17, tzinfo=UTC))
     return MemberCard(member_id=1, display_name=name, stamps=3, stamps_required=3,
-                      rewards=[reward], tier=None, last_visit_at=last_visit_at)
+                      reward_name="免費飲料", rewards_available=[reward], tier=None,
+                      last_visit_at=last_visit_at)
 
 
 def test_times_are_shown_in_the_stores_time_zone_as_short_as_they_can_be() -> None:

@@ -41,7 +41,7 @@ async def test_two_processes_recovering_at_once_take_each_event_once(db):
         await store_unprocessed(db, f"U-{index}", age=timedelta(minutes=5))
     handled: list[str] = []
 
-    async def handle(_session, event) -> None:
+    async def handle(_session, event, _prepared) -> None:
         handled.append(event.user_id)
 
     first, second = EventProcessor(db, handle), EventProcessor(db, handle)

@@ -3,58 +3,37 @@ unlocked), a redemption, a fresh card after an expired QR.
 
 Sends go to every identity of the member that still follows us. On Messenger a send
 inside the 24-hour window is a plain UPDATE; outside it, these account updates carry the
-ACCOUNT_UPDATE tag (platforms.md). Texts are built inside the action's transaction and
-sent only after it commits (`after_commit`), as background tasks, so the counter's
-answer never waits for a chat platform and a rolled-back action sends nothing.
+ACCOUNT_UPDATE tag (broadcast.messenger_policy). Texts are built inside the action's
+transaction and sent only after it commits (`after_commit`), as background tasks, so
+the counter's answer never waits for a chat platform and a rolled-back action sends
+nothing.
 """
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import postbacks
 from bot.sender import Sender
 from bot.types import Button, OutboundMessage, Text
+from broadcast.card_message import build_card, stamp_row
+from broadcast.messenger_policy import Recipient, recipients_of
 from cards.models import Member
 from core.db import Database, after_commit
 from core.i18n import t
 from core.settings import Settings
-from handlers.conversation import routing
-from handlers.conversation.card_message import build_card, stamp_row
+from loyalty.counter import FreshCardDue, RedemptionNotice, StampNotice
 
 logger = logging.getLogger(__name__)
 
-MESSENGER_WINDOW = timedelta(hours=24)
-ACCOUNT_UPDATE_TAG = "ACCOUNT_UPDATE"
 # An old card image scanned again and again must not flood the member's chat.
 FRESH_CARD_INTERVAL = timedelta(seconds=30)
 _FRESH_CARD_MEMORY = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    platform: str
-    user_id: str
-    tag: str | None  # a Messenger message tag, when outside the 24-hour window
-
-
-def recipients_of(member: Member, now: datetime) -> list[Recipient]:
-    """The member's identities that still follow us, each with the tag its send needs."""
-    found = []
-    for identity in member.identities:
-        if not identity.following:
-            continue
-        tag = None
-        if identity.platform == "messenger":
-            last = identity.last_inbound_at
-            if last is None or now - last >= MESSENGER_WINDOW:
-                tag = ACCOUNT_UPDATE_TAG
-        found.append(Recipient(identity.platform, identity.platform_user_id, tag))
-    return found
 
 
 class Notifier:
@@ -68,39 +47,50 @@ class Notifier:
         self._tasks: set[asyncio.Task[None]] = set()
         self._fresh_cards_sent: dict[int, datetime] = {}
 
-    def queue_stamp(
-        self,
-        session: AsyncSession,
-        *,
-        member: Member,
-        stamps: int,
-        stamps_required: int,
-        unlocked_reward: str | None,
-        now: datetime,
-    ) -> None:
+    def tell(self, session: AsyncSession, notice: StampNotice | RedemptionNotice | None, *,
+             now: datetime) -> None:
+        """Queue what a counter action's outcome says the member should hear; it goes
+        out once the session's transaction commits."""
+        if isinstance(notice, StampNotice):
+            self.queue_stamp(session, notice, now=now)
+        elif isinstance(notice, RedemptionNotice):
+            self.queue_redemption(session, notice, now=now)
+
+    def queue_stamp(self, session: AsyncSession, notice: StampNotice, *, now: datetime) -> None:
         """「集點成功！2 / 3」 with the stamp row; with a celebration when the visit
         filled the card (`unlocked_reward` names the reward in the member's language)."""
-        locale = member.locale
-        shown = stamps_required if unlocked_reward else stamps
+        locale, required = notice.member.locale, notice.stamps_required
+        shown = required if notice.unlocked_reward else notice.stamps
         messages: list[OutboundMessage] = [
-            Text(t("counter.notify.stamp", locale, stamps=shown, required=stamps_required,
-                   row=stamp_row(shown, stamps_required)))
+            Text(t("counter.notify.stamp", locale, stamps=shown, required=required,
+                   row=stamp_row(shown, required)))
         ]
-        if unlocked_reward:
-            rewards_button = Button(t("chat.button.rewards", locale), payload=routing.REWARDS)
+        if notice.unlocked_reward:
+            rewards_button = Button(t("chat.button.rewards", locale), payload=postbacks.REWARDS)
             messages.append(Text(
-                t("counter.notify.reward", locale, required=stamps_required,
-                  reward=unlocked_reward),
+                t("counter.notify.reward", locale, required=required,
+                  reward=notice.unlocked_reward),
                 quick_replies=(rewards_button,),
             ))
-        self._queue(session, recipients_of(member, now), messages)
+        self._queue(session, recipients_of(notice.member, now), messages)
 
     def queue_redemption(
-        self, session: AsyncSession, *, member: Member, reward: str, store: str, now: datetime
+        self, session: AsyncSession, notice: RedemptionNotice, *, now: datetime
     ) -> None:
         """A thank-you naming what was redeemed and where."""
-        text = t("counter.notify.redeemed", member.locale, reward=reward, store=store)
-        self._queue(session, recipients_of(member, now), [Text(text)])
+        text = t("counter.notify.redeemed", notice.member.locale, reward=notice.reward,
+                 store=notice.store)
+        self._queue(session, recipients_of(notice.member, now), [Text(text)])
+
+    @contextmanager
+    def fresh_card_when_due(self, *, now: datetime) -> Iterator[None]:
+        """Around a counter action: when it refuses an expired QR with FreshCardDue, the
+        member gets a fresh card (the refusal then propagates as it was)."""
+        try:
+            yield
+        except FreshCardDue as due:
+            self.send_fresh_card(member_id=due.member_id, now=now)
+            raise
 
     def send_fresh_card(self, *, member_id: int, now: datetime) -> bool:
         """Send the member a freshly issued card, in a transaction of its own: the

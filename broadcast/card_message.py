@@ -1,18 +1,18 @@
 """The member card as a chat message, and the stamp progress in words. Used by the
-conversation and by the counter (a fresh card after an expired QR)."""
+conversation and by the counter's notifications (a fresh card after an expired QR)."""
 
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import postbacks
 from bot.types import Button, Card, Platform
 from cards.models import Member
 from cards.shortcodes import issue_card_token
 from cards.urls import card_image_url, card_page_url
 from core.i18n import t
 from core.settings import Settings
-from handlers.conversation import routing
-from loyalty.balances import CardState, card_state
+from loyalty.member_card import MemberCard, member_card
 
 
 def stamp_row(stamps: int, required: int) -> str:
@@ -20,12 +20,12 @@ def stamp_row(stamps: int, required: int) -> str:
     return "●" * filled + "○" * (required - filled)
 
 
-def progress_text(state: CardState, locale: str) -> str:
+def progress_text(state: MemberCard, locale: str) -> str:
     if state.rewards_available:
         return t("chat.progress.reward_ready", locale, count=len(state.rewards_available),
                  reward=state.rewards_available[0].name)
     return t("chat.progress", locale, stamps=state.stamps, required=state.stamps_required,
-             remaining=max(state.stamps_required - state.stamps, 0), reward=state.reward_name)
+             remaining=state.stamps_remaining, reward=state.reward_name)
 
 
 def live_card_url(settings: Settings, member: Member, platform: Platform) -> str:
@@ -41,7 +41,7 @@ async def build_card(session: AsyncSession, *, settings: Settings, member: Membe
         session, member_id=member.id, secret_key=settings.secret_key, now=now,
         ttl_seconds=settings.card_image_token_ttl_seconds,
     )
-    state = await card_state(session, member_id=member.id, locale=member.locale)
+    state = await member_card(session, member_id=member.id, locale=member.locale, now=now)
     locale, brand = member.locale, settings.brand_name
     name = member.display_name or t("chat.friend", locale)
     return Card(
@@ -58,7 +58,7 @@ async def build_card(session: AsyncSession, *, settings: Settings, member: Membe
         buttons=(
             Button(t("chat.button.live_card", locale), url=live_card_url(settings, member,
                                                                          platform)),
-            Button(t("chat.button.rewards", locale), payload=routing.REWARDS),
-            Button(t("chat.button.invite", locale), payload=routing.INVITE),
+            Button(t("chat.button.rewards", locale), payload=postbacks.REWARDS),
+            Button(t("chat.button.invite", locale), payload=postbacks.INVITE),
         ),
     )
