@@ -1,5 +1,6 @@
 import json
 import re
+import struct
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,10 +12,12 @@ from fastapi import FastAPI
 from cards.models import Member
 from cards.service import erase_member
 from cards.shortcodes import resolve_short_code
-from cards.tokens import issue_qr_token, verify_qr_token
+from cards.tokens import issue_qr_token, read_qr_token, verify_qr_token
 from core.clock import utcnow
 from core.db import Database
+from core.errors import TokenInvalid
 from core.settings import Settings
+from core.signing import b64url_encode, derive_key, mac
 from handlers.card_page import card_page_router
 from loyalty.balances import CardState, card_state
 from loyalty.staff import create_staff
@@ -209,3 +212,45 @@ async def test_a_stamp_from_the_counter_shows_on_the_card_page_and_image(
     assert page.count('<li class="stamp filled') == 1
     assert fresh["stamps"] == 1
     assert [result.text for result in decode_qr(image.content)] == [issued.token]
+
+
+def _signed_token(secret_key: str, *, member_id: int, issued: int, ttl: int) -> str:
+    """A token laid out as cards.tokens signs them, with any field values at all."""
+    payload = struct.pack(">IIH8s", member_id, issued, ttl, b"\x00" * 8)
+    signature = mac(derive_key(secret_key, "qr-token"), b"P1" + payload, 12)
+    return "P1" + b64url_encode(payload + signature)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/c/P1" + "é" * 40 + ".png",
+        "/c/P1" + "%00" * 40 + ".png",
+        "/c/" + "P1" * 5000 + ".png",
+        "/card/" + "é" * 20,
+        "/card/" + "é" * 20 + "/token",
+        "/card/" + "9" * 40 + "/token",
+        "/card?liff.state=/" + "é" * 20,
+    ],
+)
+async def test_hostile_card_links_are_not_found(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"member_id": 0xFFFFFFFF, "issued": 1_800_000_000, "ttl": 300},
+        {"member_id": 2**31, "issued": 0xFFFFFFFF, "ttl": 0xFFFF},
+        {"member_id": 0, "issued": 0, "ttl": 0},
+    ],
+)
+async def test_a_signed_token_naming_no_possible_member_is_not_found(
+    client: httpx.AsyncClient, settings: Settings, fields: dict[str, int]
+) -> None:
+    token = _signed_token(settings.secret_key, **fields)
+    with pytest.raises(TokenInvalid):
+        read_qr_token(settings.secret_key, token)
+    response = await client.get(f"/c/{token}.png")
+    assert response.status_code == 404
