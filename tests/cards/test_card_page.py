@@ -24,7 +24,7 @@ from loyalty.staff import create_staff
 from loyalty.stores import create_store
 from loyalty.visits import record_visit
 from tests.cards.decoding import decode_qr, qr_width_px
-from tests.cards.members import join
+from tests.cards.members import NASTY_NAMES, join
 
 
 @pytest.fixture
@@ -254,3 +254,29 @@ async def test_a_signed_token_naming_no_possible_member_is_not_found(
         read_qr_token(settings.secret_key, token)
     response = await client.get(f"/c/{token}.png")
     assert response.status_code == 404
+
+
+async def _rename(db: Database, member_id: int, name: str) -> None:
+    """As a platform profile could set it (the table's limit aside)."""
+    async with db.transaction() as session:
+        member = await session.get(Member, member_id)
+        assert member is not None
+        member.display_name = name[:200]
+
+
+@pytest.mark.parametrize("name", NASTY_NAMES)
+async def test_the_card_image_and_page_draw_any_name(
+    db: Database, settings: Settings, client: httpx.AsyncClient, name: str
+) -> None:
+    member = (await join(db, settings)).member
+    await _rename(db, member.id, NASTY_NAMES[name])
+    token = issue_qr_token(settings.secret_key, member_id=member.id, now=utcnow(), ttl_seconds=60)
+
+    image = await client.get(f"/c/{token.token}.png")
+    page = await client.get(f"/card/{member.card_key}")
+
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert page.status_code == 200
+
