@@ -236,6 +236,9 @@ def program_set(
     spend_per_stamp: Annotated[int | None, typer.Option(help="One stamp per this many minor "
                                                              "units spent; 0 turns it off.")]
     = None,
+    max_stamps_per_visit: Annotated[int | None, typer.Option(help="The most stamps one visit "
+                                                                  "earns, whatever was spent.")]
+    = None,
     stamp_expiry_days: Annotated[int | None, typer.Option(help="0: stamps never expire.")]
     = None,
     reward_expiry_days: Annotated[int | None, typer.Option(help="0: rewards never expire.")]
@@ -261,7 +264,8 @@ def program_set(
     rules: dict[str, Any] = {
         name: value for name, value in {
             "stamps_required": stamps_required, "cooldown_hours": cooldown_hours,
-            "stamps_per_visit": stamps_per_visit, "welcome_stamps": welcome_stamps,
+            "stamps_per_visit": stamps_per_visit, "max_stamps_per_visit": max_stamps_per_visit,
+            "welcome_stamps": welcome_stamps,
             "referral_reward": referral_reward, "birthday_reward": birthday_reward,
         }.items() if value is not None
     }
