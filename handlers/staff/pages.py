@@ -145,6 +145,7 @@ def pages_router(limits: StaffLimits) -> APIRouter:
             if staff is None:
                 return _login_form(request, locale, error="staff.login.failed",
                                    status_code=401, username=username)
+            limits.login_succeeded(username=username, address=_address(request))
             if staff.role not in COUNTER_ROLES:
                 return _login_form(request, locale, error="staff.login.not_counter_role",
                                    status_code=403, username=username)
