@@ -21,7 +21,7 @@ from broadcast.notify import Notifier
 from broadcast.scheduler import Scheduler
 from core.db import Database
 from core.errors import install_error_handler
-from core.settings import SANDBOX_PATHS, Settings, get_settings
+from core.settings import SANDBOX_PATHS, Settings, SettingsError, get_settings
 from handlers import card_page, pos_api, referral_page, webhooks
 from handlers.conversation.dispatch import Conversation
 from handlers.inbox import InboxWriter
@@ -38,7 +38,11 @@ SANDBOX_HOST = "http://sandbox.internal"
 def create_app(settings: Settings | None = None, *,
                senders: Mapping[str, Sender] | None = None) -> FastAPI:
     """The Punchline app. `senders` replaces the platform senders (tests)."""
-    settings = settings or get_settings()
+    if settings is None:
+        try:
+            settings = get_settings()
+        except SettingsError as error:  # started by uvicorn itself: no traceback, one line each
+            raise SystemExit("\n".join(error.problems)) from None
     app = FastAPI(title="Punchline", version="0.1.0", lifespan=_lifespan,
                   description="Membership cards for LINE Official Accounts and Messenger pages.")
     app.state.settings = settings

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import migrations
 from core.i18n import t
-from core.settings import Settings, get_settings
+from core.settings import Settings, SettingsError, get_settings
 
 app = typer.Typer(help="Punchline: a membership card for LINE and Messenger.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -45,6 +45,17 @@ MENU_PAYLOADS = ("card", "stamps", "invite")
 MENU_LABEL_KEYS = ("menu.card", "menu.stamps", "menu.invite")
 
 
+@app.callback()
+def check_settings() -> None:
+    """Every command reads the settings: unusable ones stop it with one line each."""
+    try:
+        get_settings()
+    except SettingsError as error:
+        for problem in error.problems:
+            err_console.print(f"[red]{problem}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the migrations to DATABASE_URL."""
@@ -56,7 +67,16 @@ def db_upgrade(revision: str = "head") -> None:
 @app.command()
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     """Start the server (settings from the environment and .env)."""
-    uvicorn.run("app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("app:create_app", factory=True, host=host, port=port, log_level="info",
+                **proxy_options(get_settings()))
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn reads X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names (by
+    default it trusts 127.0.0.1, so anyone connecting through a local tunnel or sidecar
+    could pick the address a login limit counts)."""
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 @app.command()
@@ -246,6 +266,9 @@ def program_set(
     spend_per_stamp: Annotated[int | None, typer.Option(help="One stamp per this many minor "
                                                              "units spent; 0 turns it off.")]
     = None,
+    max_stamps_per_visit: Annotated[int | None, typer.Option(help="The most stamps one visit "
+                                                                  "earns, whatever was spent.")]
+    = None,
     stamp_expiry_days: Annotated[int | None, typer.Option(help="0: stamps never expire.")]
     = None,
     reward_expiry_days: Annotated[int | None, typer.Option(help="0: rewards never expire.")]
@@ -271,7 +294,8 @@ def program_set(
     rules: dict[str, Any] = {
         name: value for name, value in {
             "stamps_required": stamps_required, "cooldown_hours": cooldown_hours,
-            "stamps_per_visit": stamps_per_visit, "welcome_stamps": welcome_stamps,
+            "stamps_per_visit": stamps_per_visit, "max_stamps_per_visit": max_stamps_per_visit,
+            "welcome_stamps": welcome_stamps,
             "referral_reward": referral_reward, "birthday_reward": birthday_reward,
         }.items() if value is not None
     }

@@ -1,5 +1,6 @@
 """What a member card shows, with every label already in the member's language."""
 
+import unicodedata
 from dataclasses import dataclass
 
 from PIL import ImageColor
@@ -11,6 +12,11 @@ INK_RGB = (17, 24, 39)
 WHITE_RGB = (255, 255, 255)
 
 Rgb = tuple[int, int, int]
+# Control characters, line and paragraph separators (and lone surrogates) end a line or
+# stop the text layout (raqm), so a drawn line holds none of them.
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp", "Cs"})
+# Far more than fits on a card: the rest would be cut by the ellipsis anyway.
+MAX_DRAWN_CHARACTERS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,22 @@ def progress_texts(
                        reward=reward_name)
 
 
+def one_line(text: str) -> str:
+    """`text` as one drawable line: what would break it becomes a space, runs of spaces
+    one space, ends trimmed. Names come from platform profiles and may hold anything."""
+    kept = "".join(
+        " " if unicodedata.category(char) in _LINE_BREAKING else char
+        for char in text[: MAX_DRAWN_CHARACTERS * 2]
+    )
+    return " ".join(kept.split())[:MAX_DRAWN_CHARACTERS]
+
+
+def member_name_shown(name: str | None, locale: str) -> str:
+    """The member's name as cards and the card page show it, or the catalog's fallback
+    when there is none (an erased member) or nothing of it is drawable."""
+    return one_line(name or "") or t("card.member_fallback_name", locale)
+
+
 def card_design(
     *,
     brand_name: str,
@@ -61,7 +83,7 @@ def card_design(
     return CardDesign(
         brand_name=brand_name,
         brand_color=brand_color,
-        member_name=member_name or t("card.member_fallback_name", locale),
+        member_name=member_name_shown(member_name, locale),
         tier=tier or t("card.tier_default", locale),
         stamps=stamps,
         stamps_required=stamps_required,

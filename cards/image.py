@@ -11,7 +11,7 @@ import math
 
 from PIL import Image, ImageDraw
 
-from cards.design import INK_RGB, WHITE_RGB, CardDesign, Rgb, brand_rgb, ink_on
+from cards.design import INK_RGB, WHITE_RGB, CardDesign, Rgb, brand_rgb, ink_on, one_line
 from cards.fonts import AnyFont, Style, font
 from cards.qr import qr_image_within
 
@@ -146,14 +146,22 @@ def _text(
 ) -> int:
     """Draw one line, shortened with an ellipsis to fit; returns the y below it."""
     text_font = font(style, size)
-    fitted = _fit(draw, text, text_font, max_width)
+    fitted = _fit(draw, one_line(text), text_font, max_width)
     draw.text(position, fitted, font=text_font, fill=color)
     return position[1] + _line_height(text_font) + size // 5
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, text_font: AnyFont, max_width: int) -> str:
+    """`text` (one line: cards.design.one_line), or its longest prefix that fits with an
+    ellipsis, found by bisection so a long name costs a few measurements, not one per
+    character."""
     if draw.textlength(text, font=text_font) <= max_width:
         return text
-    while text and draw.textlength(text + "…", font=text_font) > max_width:
-        text = text[:-1]
-    return text + "…"
+    fits, too_long = 0, len(text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if draw.textlength(text[:middle] + "…", font=text_font) <= max_width:
+            fits = middle
+        else:
+            too_long = middle
+    return text[:fits] + "…"

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
 
+# The longest display name kept (a profile's longer name is cut: cards.service).
+DISPLAY_NAME_LENGTH = 200
+
 
 class Member(Base):
     """One person of the brand. Personal data is minimal and erased on request; the row
@@ -16,7 +19,7 @@ class Member(Base):
     __tablename__ = "cards_member"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    display_name: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_LENGTH))
     locale: Mapped[str] = mapped_column(String(10), default="zh-TW")
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -14,7 +14,14 @@ from sqlalchemy.orm import joinedload
 
 from cards.codes import normalize_code, random_code
 from cards.errors import LinkCodeExpired, LinkCodeInvalid, LinkCodeUsed, LinkSamePlatform
-from cards.models import ErasedIdentity, LinkCode, Member, MemberIdentity, ShortCode
+from cards.models import (
+    DISPLAY_NAME_LENGTH,
+    ErasedIdentity,
+    LinkCode,
+    Member,
+    MemberIdentity,
+    ShortCode,
+)
 from core.clock import utcnow
 from core.db import insert_for
 from core.i18n import normalize_locale
@@ -89,6 +96,7 @@ async def join_member(
     digest of the old identity). `referral_code` links the referrer unless it is the
     member's own code, the member is rejoined, or a referrer is already set."""
     now = now or utcnow()
+    display_name = storable_name(display_name)
     identity = await find_identity(session, platform=platform, platform_user_id=platform_user_id)
     created = rejoined = False
     if identity is None:
@@ -122,6 +130,14 @@ async def join_member(
             await _link_referrer(session, member, referral_code)
     await session.flush()
     return JoinResult(member=member, identity=identity, created=created, rejoined=rejoined)
+
+
+def storable_name(name: str | None) -> str | None:
+    """A profile name as the members table can hold it: within its column, and without
+    NUL, which PostgreSQL text refuses. (Drawing has its own rules: cards.design.)"""
+    if name is None:
+        return None
+    return name.replace("\x00", "")[:DISPLAY_NAME_LENGTH] or None
 
 
 async def _create_member(

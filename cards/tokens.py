@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.db import MAX_INTEGER
 from core.errors import TokenExpired, TokenInvalid
 from core.i18n import t
 from core.signing import b64url_decode, b64url_encode, derive_key, mac
@@ -51,7 +52,7 @@ def _key(secret_key: str) -> bytes:
 
 def issue_qr_token(secret_key: str, *, member_id: int, now: datetime, ttl_seconds: int) -> QrToken:
     """A fresh token naming `member_id`, valid for `ttl_seconds` from `now`."""
-    if not 0 < member_id <= 0xFFFFFFFF:
+    if not 0 < member_id <= MAX_INTEGER:
         raise ValueError("member_id out of range")
     if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise ValueError(f"ttl_seconds must be between 1 and {MAX_TTL_SECONDS}")
@@ -92,6 +93,8 @@ def _authentic_claims(secret_key: str, token: str) -> QrClaims:
     if not hmac.compare_digest(expected, signature):
         raise _invalid()
     member_id, issued, ttl_seconds, nonce = _PAYLOAD.unpack(payload)
+    if not 0 < member_id <= MAX_INTEGER:
+        raise _invalid()  # signed, but no member could have this id
     return _claims(member_id, issued, ttl_seconds, nonce)
 
 

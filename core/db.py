@@ -25,6 +25,10 @@ from sqlalchemy.types import TypeDecorator
 
 from core.settings import async_url
 
+# The largest value an Integer column (every id) holds on PostgreSQL: a bigger id read
+# from a token or a cookie names no row, and the driver would refuse to send it.
+MAX_INTEGER = 2**31 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -3,10 +3,21 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # also the default of .env.example
+# Settings whose defaults (repeated in .env.example) are public: in production each must
+# be replaced, or anyone who read them could sign webhooks or call the platforms as us.
+PUBLISHED_SECRETS = (
+    "secret_key",
+    "line_channel_secret",
+    "line_channel_access_token",
+    "messenger_app_secret",
+    "messenger_verify_token",
+    "messenger_page_access_token",
+)
+MIN_SECRET_KEY_LENGTH = 32
 # Where the sandbox serves each platform API, under /sandbox of the app.
 SANDBOX_PATHS = {"line_api_base": "line", "line_data_api_base": "line-data",
                  "messenger_api_base": "graph"}
@@ -52,13 +63,20 @@ class Settings(BaseSettings):
     # How often a standby scheduler tries to take the lead, and the leader checks it holds it.
     scheduler_check_seconds: float = 10.0
 
+    # Production expects PostgreSQL; SQLite (one process, one machine) only when chosen.
+    allow_sqlite_in_production: bool = False
+
+    # Proxies (comma-separated addresses or networks, "*" for any) whose
+    # X-Forwarded-For / X-Forwarded-Proto name the client. Empty: none, so the address a
+    # login limit counts is always the connecting one.
+    forwarded_allow_ips: str = ""
+
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> "Settings":
+    def _refuse_unsafe_production(self) -> "Settings":
         if self.environment == "production":
-            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-                raise ValueError("SECRET_KEY must be set to at least 32 random characters")
-            if self.sandbox:
-                raise ValueError("SANDBOX must be false in production")
+            problems = production_problems(self)
+            if problems:
+                raise UnsafeProduction(problems)
         return self
 
     def uses_sandbox_for(self, base_field: str) -> bool:
@@ -74,6 +92,65 @@ class Settings(BaseSettings):
         return getattr(self, base_field).rstrip("/")
 
 
+class UnsafeProduction(ValueError):
+    """Production settings that must not start, one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used, one line per problem, ready to print."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What keeps `settings` from running in production, one sentence each."""
+    problems = [
+        f"{name.upper()} is the public placeholder of .env.example (or empty): set your own"
+        for name in PUBLISHED_SECRETS
+        if getattr(settings, name) in ("", Settings.model_fields[name].default)
+    ]
+    if settings.secret_key not in ("", DEV_SECRET_KEY) and (
+        len(settings.secret_key) < MIN_SECRET_KEY_LENGTH
+    ):
+        problems.append(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} random characters")
+    if settings.sandbox:
+        problems.append("SANDBOX must be false in production")
+    if not settings.public_base_url.startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must be an https:// address in production")
+    if async_url(settings.database_url).startswith("sqlite") and not (
+        settings.allow_sqlite_in_production
+    ):
+        problems.append("DATABASE_URL is SQLite: use PostgreSQL in production, or set "
+                        "ALLOW_SQLITE_IN_PRODUCTION=true to run one process on SQLite")
+    return problems
+
+
+def _problem_lines(error: ValidationError) -> list[str]:
+    lines = []
+    for detail in error.errors():
+        cause = detail.get("ctx", {}).get("error")
+        if isinstance(cause, UnsafeProduction):
+            lines.extend(cause.problems)
+        else:
+            name = ".".join(str(part) for part in detail["loc"]).upper() or "settings"
+            lines.append(f"{name}: {detail['msg']}")
+    return lines
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and .env; SettingsError lists what is wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_problem_lines(error)) from None
+
+
 def async_url(url: str) -> str:
     """Accept the usual spellings and pick the async driver for each database."""
     if url.startswith("postgres://"):
@@ -87,4 +164,4 @@ def async_url(url: str) -> str:
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -28,13 +28,17 @@ def b64url_decode(text: str) -> bytes:
 
 
 def sign_text(key: bytes, text: str, length: int = 16) -> str:
-    """`text.signature`, for values carried in URLs."""
+    """`text.signature`, for ASCII values carried in URLs and cookies."""
+    if not text.isascii():
+        raise ValueError("only ASCII text is signed")
     return f"{text}.{b64url_encode(mac(key, text.encode(), length))}"
 
 
 def unsign_text(key: bytes, signed: str, length: int = 16) -> str | None:
+    """The text of an authentic `text.signature`, else None, whatever arrives. Nothing
+    signed holds a non-ASCII character, and compare_digest would refuse one."""
     text, _, signature = signed.rpartition(".")
-    if not text:
+    if not text or not signed.isascii():
         return None
     expected = b64url_encode(mac(key, text.encode(), length))
     return text if hmac.compare_digest(expected, signature) else None

@@ -13,7 +13,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cards.design import brand_rgb, card_design, css_hex, ink_on, progress_texts
+from cards.design import (
+    brand_rgb,
+    card_design,
+    css_hex,
+    ink_on,
+    member_name_shown,
+    progress_texts,
+)
 from cards.image import draw_card
 from cards.models import Member
 from cards.qr import qr_svg
@@ -116,7 +123,7 @@ async def card_page(
         "brand_name": settings.brand_name,
         "brand_color": css_hex(brand),
         "brand_ink": css_hex(ink_on(brand)),
-        "member_name": member.display_name or t("card.member_fallback_name", member.locale),
+        "member_name": member_name_shown(member.display_name, member.locale),
         "css": _inline_asset("card_page.css"),
         "js": _inline_asset("card_page.js"),
         **live,

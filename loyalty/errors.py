@@ -102,6 +102,13 @@ class InvalidProgram(LoyaltyError):
     status_code = 422
 
 
+class InvalidAmount(LoyaltyError):
+    """A visit's amount below zero or past loyalty.visits.MAX_VISIT_AMOUNT."""
+
+    code = "invalid_amount"
+    status_code = 422
+
+
 class InvalidAdjustment(LoyaltyError):
     code = "invalid_adjustment"
     status_code = 422

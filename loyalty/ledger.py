@@ -1,11 +1,12 @@
 """The one way to write the ledger: lock the member's balance row, append an entry,
 move the cached balance by the entry's delta, all in the caller's transaction."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -69,23 +70,50 @@ async def append_entry(
 ) -> LedgerEntry:
     """Appends one entry for the locked `balance`'s member and moves the balance with it.
     Credits get the expiry of the program they were earned under."""
-    if balance.stamps + stamps < 0:
+    entries = await append_entries(
+        session, balance, [{}], kind=kind, program=program, now=now, stamps=stamps, **fields
+    )
+    return entries[0]
+
+
+async def append_entries(
+    session: AsyncSession,
+    balance: Balance,
+    each: Sequence[dict[str, Any]],
+    *,
+    kind: str,
+    program: Program,
+    now: datetime,
+    stamps: int = 0,
+    **fields: Any,
+) -> list[LedgerEntry]:
+    """Appends one entry per item of `each` (its own fields, over the shared `fields`),
+    each moving `stamps`, in one batched INSERT however many there are."""
+    if balance.stamps + stamps * len(each) < 0:
         raise ValueError(f"ledger entry would make member {balance.member_id}'s stamps negative")
     if stamps > 0 and kind != "void" and program.stamp_expiry_days is not None:
         fields.setdefault("expires_at", now + timedelta(days=program.stamp_expiry_days))
-    entry = LedgerEntry(
-        member_id=balance.member_id,
-        kind=kind,
-        stamps=stamps,
-        program_id=program.id,
-        created_at=now,
-        **fields,
-    )
-    session.add(entry)
-    balance.stamps += stamps
+    rows = [
+        {
+            "member_id": balance.member_id,
+            "kind": kind,
+            "stamps": stamps,
+            "program_id": program.id,
+            "created_at": now,
+            **fields,
+            **own,
+        }
+        for own in each
+    ]
+    # One multi-row INSERT ... RETURNING (an executemany would be a round trip per row on
+    # SQLite); its rows differ only by `each`, so the order they come back in is moot.
+    statement = insert(LedgerEntry).values(rows).returning(LedgerEntry)
+    with session.no_autoflush:  # the balance's pending changes go in its one UPDATE below
+        entries = list((await session.scalars(statement)).all())
+    balance.stamps += stamps * len(entries)
     balance.updated_at = now
     await session.flush()
-    return entry
+    return entries
 
 
 async def append_grant_entry(

@@ -97,6 +97,8 @@ class Program(Base):
     stamps_per_visit: Mapped[int] = mapped_column(Integer, default=1)
     # One stamp per this many minor units spent, when the visit carries an amount.
     spend_per_stamp: Mapped[int | None] = mapped_column(Integer)
+    # The most stamps one visit earns, whatever was spent (bounds the rewards it issues).
+    max_stamps_per_visit: Mapped[int] = mapped_column(Integer, default=10)
     stamp_expiry_days: Mapped[int | None] = mapped_column(Integer)
     reward_expiry_days: Mapped[int | None] = mapped_column(Integer)
     welcome_stamps: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,9 @@ from loyalty.errors import InvalidProgram, NotFound
 from loyalty.models import Program
 from loyalty.tiers import validate_tier_rules
 
+# A visit earns at most this many stamps unless the program says otherwise: a big
+# spend on a spend-based program still issues a handful of rewards, not millions.
+DEFAULT_MAX_STAMPS_PER_VISIT = 10
 # The default program's start: before any member could exist.
 DEFAULT_PROGRAM_START = datetime(2000, 1, 1, tzinfo=UTC)
 RULE_NAMES = (
@@ -20,6 +23,7 @@ RULE_NAMES = (
     "cooldown_hours",
     "stamps_per_visit",
     "spend_per_stamp",
+    "max_stamps_per_visit",
     "stamp_expiry_days",
     "reward_expiry_days",
     "welcome_stamps",
@@ -39,6 +43,7 @@ def default_program_rules() -> dict[str, Any]:
         "cooldown_hours": 4,
         "stamps_per_visit": 1,
         "spend_per_stamp": None,
+        "max_stamps_per_visit": DEFAULT_MAX_STAMPS_PER_VISIT,
         "stamp_expiry_days": None,
         "reward_expiry_days": None,
         "welcome_stamps": 0,
@@ -106,7 +111,7 @@ async def set_program(
 
 
 def _validate(rules: dict[str, Any], locale: str) -> None:
-    positive = ("stamps_required", "stamps_per_visit")
+    positive = ("stamps_required", "stamps_per_visit", "max_stamps_per_visit")
     for name in positive:
         if not isinstance(rules[name], int) or rules[name] < 1:
             raise InvalidProgram(locale, rule=name)
@@ -119,6 +124,8 @@ def _validate(rules: dict[str, Any], locale: str) -> None:
         value = rules[name]
         if value is not None and (not isinstance(value, int) or value < 1):
             raise InvalidProgram(locale, rule=name)
+    if rules["stamps_per_visit"] > rules["max_stamps_per_visit"]:
+        raise InvalidProgram(locale, rule="stamps_per_visit")
     if not isinstance(rules["reward_name"], dict) or not rules["reward_name"]:
         raise InvalidProgram(locale, rule="reward_name")
     if rules["tier_rules"] is not None:

@@ -4,15 +4,23 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from loyalty.access import require_store_actor
 from loyalty.balances import RewardView
 from loyalty.errors import AlreadyRedeemed, NoReward, RewardExpired
-from loyalty.ledger import append_entry, append_grant_entry, lock_balance
+from loyalty.ledger import append_entries, append_entry, append_grant_entry, lock_balance
 from loyalty.models import Balance, LedgerEntry, Program, Reward
 from loyalty.programs import current_program, reward_name
+
+# The reward_issued entry naming the reward being updated.
+_ISSUING_ENTRY = (
+    select(LedgerEntry.id)
+    .where(LedgerEntry.reward_id == Reward.id, LedgerEntry.kind == "reward_issued")
+    .scalar_subquery()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,29 +52,44 @@ async def issue_due_rewards(
     cause: LedgerEntry,
     now: datetime,
 ) -> list[Reward]:
-    """While the locked balance holds a full card, issue a reward for its stamps."""
-    issued = []
-    while balance.stamps >= program.stamps_required:
-        reward = _new_reward(balance.member_id, program, now)
-        session.add(reward)
-        await session.flush()
-        entry = await append_entry(
-            session,
-            balance,
-            kind="reward_issued",
-            program=program,
-            now=now,
-            stamps=-program.stamps_required,
-            reward_id=reward.id,
-            cause_entry_id=cause.id,
-            store_id=cause.store_id,
-            staff_id=cause.staff_id,
-            pos_key_id=cause.pos_key_id,
-        )
-        reward.issued_by_entry_id = entry.id
-        issued.append(reward)
-    await session.flush()
-    return issued
+    """A reward for each full card the locked balance holds, consuming its stamps. The
+    count is computed up front and written in batched statements, never one round trip
+    per reward (a visit's stamps are bounded too: Program.max_stamps_per_visit)."""
+    count = balance.stamps // program.stamps_required
+    if count == 0:
+        return []
+    expires_at = None
+    if program.reward_expiry_days is not None:
+        expires_at = now + timedelta(days=program.reward_expiry_days)
+    row = {"member_id": balance.member_id, "program_id": program.id, "status": "available",
+           "issued_at": now, "expires_at": expires_at}
+    # The rewards are alike, so one multi-row INSERT ... RETURNING makes them all.
+    issued = insert(Reward).values([row] * count).returning(Reward)
+    rewards = sorted((await session.scalars(issued)).all(), key=lambda reward: reward.id)
+    entries = await append_entries(
+        session,
+        balance,
+        [{"reward_id": reward.id} for reward in rewards],
+        kind="reward_issued",
+        program=program,
+        now=now,
+        stamps=-program.stamps_required,
+        cause_entry_id=cause.id,
+        store_id=cause.store_id,
+        staff_id=cause.staff_id,
+        pos_key_id=cause.pos_key_id,
+    )
+    # Each reward names the entry that issued it, set for all in one UPDATE.
+    await session.execute(
+        update(Reward)
+        .where(Reward.id.in_([reward.id for reward in rewards]))
+        .values(issued_by_entry_id=_ISSUING_ENTRY)
+        .execution_options(synchronize_session=False)
+    )
+    by_reward = {entry.reward_id: entry.id for entry in entries}
+    for reward in rewards:
+        set_committed_value(reward, "issued_by_entry_id", by_reward[reward.id])
+    return rewards
 
 
 async def grant_reward(

@@ -10,13 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.models import Member
 from loyalty.access import require_store_actor
 from loyalty.balances import AVAILABLE_REWARD, EarnedUnder, RewardView, soonest_expiring_first
-from loyalty.errors import Cooldown, TokenUsed
+from loyalty.errors import Cooldown, InvalidAmount, TokenUsed
 from loyalty.grants import grant_referral_reward
 from loyalty.ledger import IS_LIVE, append_entry, lock_balance
 from loyalty.models import LedgerEntry, Program, Reward
 from loyalty.programs import CURRENT_PROGRAM_ID, reward_name
 from loyalty.rewards import issue_due_rewards
 from loyalty.tiers import tier_name
+
+# The most one visit may record as spent, in minor units (a million in a two-decimal
+# currency): more is a typo or an attack, whatever the caller checked before.
+MAX_VISIT_AMOUNT = 100_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +40,12 @@ class VisitResult:
 
 def stamps_for(program: Program, amount: int | None) -> int:
     """Stamps one visit earns: one per `spend_per_stamp` spent when the program counts
-    spend and the visit carries an amount, otherwise `stamps_per_visit`."""
+    spend and the visit carries an amount, otherwise `stamps_per_visit`; never more than
+    `max_stamps_per_visit`."""
+    earned = program.stamps_per_visit
     if program.spend_per_stamp is not None and amount is not None:
-        return amount // program.spend_per_stamp
-    return program.stamps_per_visit
+        earned = amount // program.spend_per_stamp
+    return min(earned, program.max_stamps_per_visit)
 
 
 async def record_visit(
@@ -56,8 +62,10 @@ async def record_visit(
 ) -> VisitResult:
     """Stamps the member's visit at the store. `token_nonce` is the scanned QR token's
     nonce (None for a typed or POS-looked-up member); `amount` is minor units spent.
-    Refusals: token_used, cooldown (with last_stamp_at and retry_at), forbidden,
-    not_found."""
+    Refusals: invalid_amount, token_used, cooldown (with last_stamp_at and retry_at),
+    forbidden, not_found."""
+    if amount is not None and not 0 <= amount <= MAX_VISIT_AMOUNT:
+        raise InvalidAmount(locale, max_amount=MAX_VISIT_AMOUNT)
     await require_store_actor(
         session, store_id=store_id, staff_id=staff_id, pos_key_id=pos_key_id, locale=locale
     )

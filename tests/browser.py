@@ -5,6 +5,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,10 +25,11 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
-    """Serve `app` (lifespan included) on 127.0.0.1:`port` until the block ends."""
+async def serving(app: FastAPI, port: int, **options: Any) -> AsyncIterator[str]:
+    """Serve `app` (lifespan included) on 127.0.0.1:`port` until the block ends;
+    `options` go to uvicorn.Config."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+                                           lifespan="on", **options))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -1,26 +1,18 @@
-"""The staff page's guessing limits: passwords, and short codes typed by hand.
-
-Each is counted per account (or username) and per address, so neither one busy attacker
-address nor many addresses aimed at one account get far.
+"""The staff page's guessing limits: passwords (the policy is loyalty.login_throttle),
+and short codes typed by hand, counted per account and per address.
 """
 
 from dataclasses import dataclass, field
 
 from handlers.ratelimit import RateLimiter, TooManyAttempts
+from loyalty.login_throttle import LoginThrottle
 
-LOGIN_WINDOW_SECONDS = 15 * 60
 SHORT_CODE_WINDOW_SECONDS = 60
 
 
 @dataclass(slots=True)
 class StaffLimits:
-    # A shop's staff may share one address, so the address limit is the looser one.
-    login_per_account: RateLimiter = field(
-        default_factory=lambda: RateLimiter(limit=8, window_seconds=LOGIN_WINDOW_SECONDS)
-    )
-    login_per_address: RateLimiter = field(
-        default_factory=lambda: RateLimiter(limit=30, window_seconds=LOGIN_WINDOW_SECONDS)
-    )
+    login: LoginThrottle = field(default_factory=LoginThrottle)
     # A barista types a code when a camera fails, a few a minute at most.
     code_per_account: RateLimiter = field(
         default_factory=lambda: RateLimiter(limit=15, window_seconds=SHORT_CODE_WINDOW_SECONDS)
@@ -30,11 +22,13 @@ class StaffLimits:
     )
 
     def check_login(self, *, username: str, address: str, locale: str) -> None:
-        """Counted before the password is checked, so a flood costs no argon2 work."""
-        account_ok = self.login_per_account.hit(username.strip().lower())
-        address_ok = self.login_per_address.hit(address)
-        if not (account_ok and address_ok):
+        """Asked before the password is checked, so a flood costs no argon2 work; the
+        attempt counts as a failure until `login_succeeded`."""
+        if self.login.attempt(username=username, address=address):
             raise TooManyAttempts(locale)
+
+    def login_succeeded(self, *, username: str, address: str) -> None:
+        self.login.succeeded(username=username, address=address)
 
     def check_short_code(self, *, staff_id: int, address: str, locale: str) -> None:
         account_ok = self.code_per_account.hit(str(staff_id))

@@ -143,6 +143,7 @@ async def login(
         if staff is None:
             return _login_form(request, settings, locale, error="staff.login.failed",
                                status_code=401, username=username)
+        limits.login_succeeded(username=username, address=address)
         if staff.role not in COUNTER_ROLES:
             return _login_form(request, settings, locale, error="staff.login.not_counter_role",
                                status_code=403, username=username)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Response
+from pydantic import BaseModel, ConfigDict, Field
 
+from core.db import MAX_INTEGER
 from core.settings import Settings
 from core.signing import b64url_decode, b64url_encode, derive_key, sign_text, unsign_text
 
@@ -24,6 +26,8 @@ COOKIE_PATH = "/staff"
 # One shift, then log in again.
 SESSION_LIFETIME = timedelta(hours=12)
 _SIGNATURE_BYTES = 32
+# An expiry past this is no session of ours (and past datetime's range).
+_MAX_TIMESTAMP = int(datetime(9999, 1, 1, tzinfo=UTC).timestamp())
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,19 @@ def new_session(*, staff_id: int, password_hash: str, now: datetime) -> StaffSes
     )
 
 
+class _Payload(BaseModel):
+    """The cookie's fields, strictly typed and bounded: a value we signed always fits,
+    so anything else (even correctly signed) is no session rather than an error."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    sid: int = Field(ge=1, le=MAX_INTEGER)
+    st: int | None = Field(ge=1, le=MAX_INTEGER)
+    exp: int = Field(ge=0, le=_MAX_TIMESTAMP)
+    csrf: str = Field(max_length=100)
+    pw: str = Field(max_length=100)
+
+
 def _key(secret_key: str) -> bytes:
     return derive_key(secret_key, "staff-session")
 
@@ -81,16 +98,16 @@ def decode_session(secret_key: str, cookie: str | None, *, now: datetime) -> Sta
     if text is None:
         return None
     try:
-        payload = json.loads(b64url_decode(text))
-        session = StaffSession(
-            staff_id=int(payload["sid"]),
-            store_id=None if payload["st"] is None else int(payload["st"]),
-            expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
-            csrf_token=str(payload["csrf"]),
-            password_fingerprint=str(payload["pw"]),
-        )
-    except (ValueError, KeyError, TypeError):
+        payload = _Payload.model_validate_json(b64url_decode(text))
+    except ValueError:  # pydantic's ValidationError is one too
         return None
+    session = StaffSession(
+        staff_id=payload.sid,
+        store_id=payload.st,
+        expires_at=datetime.fromtimestamp(payload.exp, UTC),
+        csrf_token=payload.csrf,
+        password_fingerprint=payload.pw,
+    )
     return session if now < session.expires_at else None
 
 

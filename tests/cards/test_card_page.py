@@ -1,5 +1,6 @@
 import json
 import re
+import struct
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,17 +12,19 @@ from fastapi import FastAPI
 from cards.models import Member
 from cards.service import erase_member
 from cards.shortcodes import resolve_short_code
-from cards.tokens import issue_qr_token, verify_qr_token
+from cards.tokens import issue_qr_token, read_qr_token, verify_qr_token
 from core.clock import utcnow
 from core.db import Database
+from core.errors import TokenInvalid
 from core.settings import Settings
+from core.signing import b64url_encode, derive_key, mac
 from handlers import card_page
 from loyalty.member_card import MemberCard, member_card
 from loyalty.staff import create_staff
 from loyalty.stores import create_store
 from loyalty.visits import record_visit
 from tests.cards.decoding import decode_qr, qr_width_px
-from tests.cards.members import join
+from tests.cards.members import NASTY_NAMES, join
 
 
 @pytest.fixture
@@ -209,3 +212,71 @@ async def test_a_stamp_from_the_counter_shows_on_the_card_page_and_image(
     assert page.count('<li class="stamp filled') == 1
     assert fresh["stamps"] == 1
     assert [result.text for result in decode_qr(image.content)] == [issued.token]
+
+
+def _signed_token(secret_key: str, *, member_id: int, issued: int, ttl: int) -> str:
+    """A token laid out as cards.tokens signs them, with any field values at all."""
+    payload = struct.pack(">IIH8s", member_id, issued, ttl, b"\x00" * 8)
+    signature = mac(derive_key(secret_key, "qr-token"), b"P1" + payload, 12)
+    return "P1" + b64url_encode(payload + signature)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/c/P1" + "é" * 40 + ".png",
+        "/c/P1" + "%00" * 40 + ".png",
+        "/c/" + "P1" * 5000 + ".png",
+        "/card/" + "é" * 20,
+        "/card/" + "é" * 20 + "/token",
+        "/card/" + "9" * 40 + "/token",
+        "/card?liff.state=/" + "é" * 20,
+    ],
+)
+async def test_hostile_card_links_are_not_found(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"member_id": 0xFFFFFFFF, "issued": 1_800_000_000, "ttl": 300},
+        {"member_id": 2**31, "issued": 0xFFFFFFFF, "ttl": 0xFFFF},
+        {"member_id": 0, "issued": 0, "ttl": 0},
+    ],
+)
+async def test_a_signed_token_naming_no_possible_member_is_not_found(
+    client: httpx.AsyncClient, settings: Settings, fields: dict[str, int]
+) -> None:
+    token = _signed_token(settings.secret_key, **fields)
+    with pytest.raises(TokenInvalid):
+        read_qr_token(settings.secret_key, token)
+    response = await client.get(f"/c/{token}.png")
+    assert response.status_code == 404
+
+
+async def _rename(db: Database, member_id: int, name: str) -> None:
+    """As a platform profile could set it (the table's limit aside)."""
+    async with db.transaction() as session:
+        member = await session.get(Member, member_id)
+        assert member is not None
+        member.display_name = name[:200]
+
+
+@pytest.mark.parametrize("name", NASTY_NAMES)
+async def test_the_card_image_and_page_draw_any_name(
+    db: Database, settings: Settings, client: httpx.AsyncClient, name: str
+) -> None:
+    member = (await join(db, settings)).member
+    await _rename(db, member.id, NASTY_NAMES[name])
+    token = issue_qr_token(settings.secret_key, member_id=member.id, now=utcnow(), ttl_seconds=60)
+
+    image = await client.get(f"/c/{token.token}.png")
+    page = await client.get(f"/card/{member.card_key}")
+
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert page.status_code == 200
+

@@ -7,10 +7,12 @@ import pytest
 from PIL import Image
 
 from cards import fonts
-from cards.design import CardDesign, card_design
+from cards.design import MAX_DRAWN_CHARACTERS, CardDesign, card_design, one_line
 from cards.image import HEIGHT, WIDTH, draw_card
 from cards.tokens import issue_qr_token, verify_qr_token
+from core.i18n import t
 from tests.cards.decoding import decode_qr, qr_width_px
+from tests.cards.members import NASTY_NAMES
 
 SECRET = "test-secret-key-with-enough-characters"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -100,3 +102,33 @@ def test_the_labels_follow_the_locale() -> None:
         "會員",
     )
     assert (en.progress_label, en.reward_label) == ("1 of 3 stamps", "2 more for a free drink")
+
+
+@pytest.mark.parametrize("name", NASTY_NAMES)
+def test_any_name_a_profile_may_carry_is_drawn(name: str) -> None:
+    png = draw_card(_design(_token(), member_name=NASTY_NAMES[name], reward_name="Free\ncoffee"))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("Amy\nChen", "Amy Chen"),
+        ("Amy\r\n\u2029\u2028\u0085\tChen", "Amy Chen"),
+        ("  \x1bAmy\x00 ", "Amy"),
+        ("\n\r\t", ""),
+        ("\u202eAmy\u200f", "\u202eAmy\u200f"),  # format characters shape the text: kept
+        ("王小明", "王小明"),
+    ],
+)
+def test_a_drawn_line_holds_no_line_break_or_control_character(text: str, line: str) -> None:
+    assert one_line(text) == line
+
+
+def test_a_drawn_line_is_bounded_however_long_the_name() -> None:
+    assert len(one_line("名" * 10_000)) == MAX_DRAWN_CHARACTERS
+
+
+def test_a_name_with_nothing_drawable_falls_back_to_the_default_name() -> None:
+    design = _design(_token(), member_name="\n\u2029\t ")
+    assert design.member_name == t("card.member_fallback_name", "zh-TW")

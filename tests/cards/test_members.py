@@ -2,6 +2,7 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event, func, select
 
 from cards.models import ErasedIdentity, Member, MemberIdentity, ShortCode
@@ -324,3 +325,12 @@ async def test_a_rejoined_member_gets_no_referrer_on_a_later_follow_either(
 
     assert again.created is False
     assert again.member.referred_by_member_id is None
+
+
+@pytest.mark.parametrize("name", ["名" * 1000, "Amy\x00Chen"])
+async def test_a_profile_name_the_table_cannot_hold_is_stored_cut_to_fit(
+    db: Database, settings: Settings, name: str
+) -> None:
+    member = (await join(db, settings, name=name)).member
+    stored = (await reload(db, member.id)).display_name
+    assert stored is not None and "\x00" not in stored and len(stored) <= 200

@@ -13,6 +13,7 @@ from cards.tokens import (
     read_qr_token,
     verify_qr_token,
 )
+from core.db import MAX_INTEGER
 from core.errors import TokenExpired, TokenInvalid
 
 SECRET = "test-secret-key-with-enough-characters"
@@ -32,7 +33,9 @@ def test_a_token_round_trips_to_its_claims() -> None:
 
 
 def test_tokens_are_compact_enough_for_a_version_3_qr_code() -> None:
-    token = issue_qr_token(SECRET, member_id=2**32 - 1, now=NOW, ttl_seconds=MAX_TTL_SECONDS).token
+    token = issue_qr_token(
+        SECRET, member_id=MAX_INTEGER, now=NOW, ttl_seconds=MAX_TTL_SECONDS
+    ).token
 
     assert len(token) == TOKEN_LENGTH == 42
     assert len(qr_matrix(token)) == 29 + 2 * QUIET_ZONE  # version 3: 29 modules a side
@@ -117,7 +120,7 @@ def test_a_lifetime_out_of_range_is_refused(ttl_seconds: int) -> None:
 
 
 @given(
-    member_id=st.integers(min_value=1, max_value=2**32 - 1),
+    member_id=st.integers(min_value=1, max_value=MAX_INTEGER),
     ttl_seconds=st.integers(min_value=1, max_value=MAX_TTL_SECONDS),
     seconds=st.integers(min_value=0, max_value=2**31),
 )
@@ -131,3 +134,8 @@ def test_any_member_and_lifetime_round_trip(member_id: int, ttl_seconds: int, se
         member_id,
         now + timedelta(seconds=ttl_seconds),
     )
+
+
+def test_a_member_id_no_database_row_can_hold_is_refused() -> None:
+    with pytest.raises(ValueError):
+        issue_qr_token(SECRET, member_id=MAX_INTEGER + 1, now=NOW, ttl_seconds=60)

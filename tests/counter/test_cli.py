@@ -126,3 +126,14 @@ def test_the_demo_seed_can_run_twice_and_its_logins_and_key_work(database_url):
         assert query(database_url, lambda s, u=username, p=password: authenticate_staff(
             s, username=u, password=p))
     assert query(database_url, lambda s: authenticate_pos_key(s, seeded.pos_key))
+
+
+def test_program_set_bounds_the_stamps_of_one_visit_and_show_prints_it(database_url):
+    output = invoke("program", "set", "--spend-per-stamp", "10000",
+                    "--max-stamps-per-visit", "4").stdout
+    assert "max_stamps_per_visit" in output
+    newest = query(database_url,
+                   lambda s: s.scalars(select(Program).order_by(Program.id.desc()))).first()
+    assert (newest.spend_per_stamp, newest.max_stamps_per_visit) == (10000, 4)
+    refused = runner.invoke(cli.app, ["program", "set", "--max-stamps-per-visit", "0"])
+    assert refused.exit_code == 1

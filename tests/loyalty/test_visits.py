@@ -1,14 +1,25 @@
 import pytest
+from sqlalchemy import event, func, select
 
 from cards.models import Member
 from core.db import Database
-from loyalty.errors import Cooldown, Forbidden, NotFound, TokenUsed
+from loyalty.errors import (
+    Cooldown,
+    Forbidden,
+    InvalidAmount,
+    InvalidProgram,
+    NotFound,
+    TokenUsed,
+)
 from loyalty.member_card import member_card
+from loyalty.models import LedgerEntry, Reward
 from loyalty.pos_keys import issue_pos_key, revoke_pos_key
 from loyalty.programs import set_program
+from loyalty.visits import MAX_VISIT_AMOUNT, record_visit
 from tests.loyalty.counter import HOUR, redeem, visit
 from tests.loyalty.factories import (
     T0,
+    Shop,
     add_staff,
     add_store,
     cached_and_ledger_stamps,
@@ -158,3 +169,87 @@ async def test_the_card_a_visit_answers_is_the_card_read_afterwards(db: Database
     assert last.rewards_available[-1].expires_at is None
     assert last.rewards_available == after.rewards_available
     assert (last.stamps, last.tier_name) == (after.stamps, after.tier)
+
+
+async def _rewards_and_entries(db: Database, member_id: int) -> tuple[int, int]:
+    async with db.transaction() as session:
+        rewards = await session.scalar(
+            select(func.count()).select_from(Reward).where(Reward.member_id == member_id))
+        entries = await session.scalar(
+            select(func.count()).select_from(LedgerEntry)
+            .where(LedgerEntry.member_id == member_id))
+    return rewards or 0, entries or 0
+
+
+async def test_a_visit_of_ten_billion_on_a_spend_based_program_is_refused_at_once(
+    db: Database,
+) -> None:
+    shop = await open_shop(db, spend_per_stamp=10000)
+    with pytest.raises(InvalidAmount) as refused:
+        await visit(db, shop, T0, amount=10**10)
+    assert refused.value.status_code == 422
+    with pytest.raises(InvalidAmount):
+        await visit(db, shop, T0, amount=-1)
+    assert await _rewards_and_entries(db, shop.member_id) == (0, 0)
+    assert await cached_and_ledger_stamps(db, shop.member_id) in ((0, 0), (None, 0))
+
+
+async def test_the_largest_amount_earns_no_more_than_the_stamps_a_visit_may_earn(
+    db: Database,
+) -> None:
+    shop = await open_shop(db, spend_per_stamp=1, stamps_required=1)
+    result = await visit(db, shop, T0, amount=MAX_VISIT_AMOUNT)
+    assert result.stamps_added == 10  # the default max_stamps_per_visit
+    assert len(result.rewards_issued) == 10 and result.stamps == 0
+    assert await _rewards_and_entries(db, shop.member_id) == (10, 11)
+    assert await cached_and_ledger_stamps(db, shop.member_id) == (0, 0)
+    async with db.transaction() as session:
+        rewards = (await session.scalars(
+            select(Reward).where(Reward.member_id == shop.member_id))).all()
+        issued_by = {reward.issued_by_entry_id for reward in rewards}
+        entries = (await session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == "reward_issued"))).all()
+    assert issued_by == {entry.id for entry in entries}
+    assert {entry.reward_id for entry in entries} == {reward.id for reward in rewards}
+    assert {entry.cause_entry_id for entry in entries} == {result.entry_id}
+
+
+async def test_the_program_sets_the_most_stamps_one_visit_earns(db: Database) -> None:
+    shop = await open_shop(db, spend_per_stamp=100, stamps_required=10, max_stamps_per_visit=3)
+    assert (await visit(db, shop, T0, amount=90_000)).stamps_added == 3
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [{"max_stamps_per_visit": 0}, {"stamps_per_visit": 5, "max_stamps_per_visit": 4}],
+)
+async def test_a_bound_below_one_or_below_the_stamps_per_visit_is_refused(
+    db: Database, rules: dict[str, int]
+) -> None:
+    with pytest.raises(InvalidProgram):
+        await open_shop(db, **rules)
+
+
+async def _statements_of_a_visit(db: Database, shop: Shop, amount: int) -> int:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async with db.transaction() as session:
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await record_visit(session, member_id=shop.member_id, store_id=shop.store_id,
+                               staff_id=shop.staff_id, amount=amount, now=T0)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+async def test_a_visit_issues_its_rewards_in_as_many_statements_for_ten_as_for_two(
+    db: Database,
+) -> None:
+    two = await open_shop(db, spend_per_stamp=1, stamps_required=1, cooldown_hours=0)
+    ten = await open_shop(db, spend_per_stamp=1, stamps_required=1, cooldown_hours=0)
+    assert await _statements_of_a_visit(db, two, 2) == await _statements_of_a_visit(db, ten, 10)
