@@ -15,11 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.bounds import Amount, DbId, StrictDbId
 from core.clock import utcnow
-from core.errors import AppError, Unauthorized
+from core.errors import AppError, Unauthorized, error_responses
 from core.i18n import preferred_locale, t
 from handlers.counter import Counter, CounterActor, CounterOutcome, MemberCard
 from handlers.deps import DatabaseDep
@@ -41,15 +42,6 @@ class IdempotencyKeyRequired(AppError):
 
 router = APIRouter(prefix="/api/v1", tags=["POS"])
 _bearer = HTTPBearer(auto_error=False, description="The store's POS key.")
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(examples=["token_expired"])
-    message: str = Field(examples=["QR Code 已過期，已傳送新會員卡給顧客"])
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
 
 
 class RewardRead(BaseModel):
@@ -103,6 +95,12 @@ class OutcomeRead(BaseModel):
 class MemberPresented(BaseModel):
     """Who is at the counter: the scanned QR token, or the short code typed instead."""
 
+    # The rule below, for the schema: exactly one of the two is a string.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("token", "short_code")
+    ]})
+
     token: str | None = Field(default=None, max_length=200, description="The scanned QR token.")
     short_code: str | None = Field(default=None, max_length=32, examples=["K7P4-QX9M"])
 
@@ -114,27 +112,30 @@ class MemberPresented(BaseModel):
 
 
 class VisitCreate(MemberPresented):
-    amount: int | None = Field(default=None, ge=0, description="Spent, in minor units.")
+    amount: Amount | None = None
 
 
 class RedemptionCreate(MemberPresented):
-    reward_id: int
+    reward_id: StrictDbId
 
 
 class VoidCreate(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429)
-}
+ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key",
-           description="Unique per intended action; a retry with the same key gets the "
-                       "first answer back."),
-]
+# Read as optional, so a missing key gets its own refusal (`idempotency_key_required`)
+# rather than a generic 422; documented as the required header it is (REQUIRES_KEY).
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)]
+REQUIRES_KEY: dict[str, Any] = {"parameters": [{
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+    "description": "Unique per intended action; a retry with the same key gets the first "
+                   "answer back. Missing: 400 `idempotency_key_required`.",
+}]}
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
 Action = Callable[[AsyncSession, CounterActor, datetime], Awaitable[CounterOutcome]]
 
@@ -211,7 +212,7 @@ async def _write(
 
 
 @router.post("/visits", status_code=201, response_model=OutcomeRead, responses=ERRORS,
-             summary="Stamp a visit")
+             openapi_extra=REQUIRES_KEY, summary="Stamp a visit")
 async def add_visit(
     request: Request,
     body: VisitCreate,
@@ -237,7 +238,7 @@ async def add_visit(
 
 
 @router.post("/redemptions", status_code=201, response_model=OutcomeRead, responses=ERRORS,
-             summary="Redeem a reward")
+             openapi_extra=REQUIRES_KEY, summary="Redeem a reward")
 async def redeem(
     request: Request,
     body: RedemptionCreate,
@@ -263,10 +264,10 @@ async def redeem(
 
 
 @router.post("/ledger/{entry_id}/void", response_model=OutcomeRead, responses=ERRORS,
-             summary="Void a ledger entry")
+             openapi_extra=REQUIRES_KEY, summary="Void a ledger entry")
 async def void(
     request: Request,
-    entry_id: int,
+    entry_id: DbId,
     db: DatabaseDep,
     credentials: Credentials,
     body: VoidCreate | None = None,
@@ -293,7 +294,7 @@ async def void(
             summary="Read a member")
 async def read_member(
     request: Request,
-    member_id: int,
+    member_id: DbId,
     db: DatabaseDep,
     credentials: Credentials,
     accept_language: AcceptLanguage = None,

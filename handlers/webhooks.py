@@ -17,6 +17,9 @@ from core.errors import AppError, Forbidden, Unauthorized
 from handlers.deps import SettingsDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+# The platforms' events nest a handful of levels; a body far deeper is an attack on the
+# parser (the standard library's recursion limit is not a contract).
+MAX_JSON_DEPTH = 64
 
 
 class PayloadTooLarge(AppError):
@@ -48,9 +51,25 @@ def decode_json_object(body: bytes, list_field: str) -> dict[str, Any]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedPayload("body is not JSON") from exc
+    except RecursionError as exc:
+        raise MalformedPayload(f"body nested deeper than {MAX_JSON_DEPTH} levels") from exc
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise MalformedPayload(f"body nested deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(data, dict) or not isinstance(data.get(list_field, []), list):
         raise MalformedPayload(f"body is not an object with a list of {list_field}")
     return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest past `limit` levels (walked without recursion, so
+    the answer never depends on the interpreter's recursion limit)."""
+    level: list[Any] = [data]
+    for _ in range(limit):
+        level = [child for value in level if isinstance(value, dict | list)
+                 for child in (value.values() if isinstance(value, dict) else value)]
+        if not level:
+            return False
+    return any(isinstance(value, dict | list) for value in level)
 
 
 async def accept(request: Request, events: list[InboundEvent], envelopes: list[dict]) -> None:

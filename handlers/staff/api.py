@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.bounds import Amount, StrictDbId
 from core.clock import utcnow
 from core.errors import Forbidden
 from core.i18n import t
@@ -36,22 +37,22 @@ class Credential(BaseModel):
 
 
 class VisitRequest(Credential):
-    amount: int | None = Field(default=None, ge=0, le=100_000_000, description="minor units")
+    amount: Amount | None = None
 
 
 class RedeemRequest(Credential):
-    reward_id: int
-    member_id: int | None = None
+    reward_id: StrictDbId
+    member_id: StrictDbId | None = None
 
 
 class VoidRequest(BaseModel):
-    entry_id: int
+    entry_id: StrictDbId
     reason: str | None = Field(default=None, max_length=200)
 
 
 class AdjustRequest(BaseModel):
-    member_id: int
-    stamps: int = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT,
+    member_id: StrictDbId
+    stamps: StrictInt = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT,
                         description="stamps to add, or with a minus sign to remove (not 0)")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                              max_length=200)]
