@@ -74,6 +74,24 @@ class TokenExpired(AppError):
         self.member_id = member_id
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["token_expired"])
+    message: str = Field(examples=["QR Code 已過期，已傳送新會員卡給顧客"])
+    fields: list[str] | None = Field(
+        default=None, description="With `invalid_request`: the fields at fault.")
+
+
+class ErrorBody(BaseModel):
+    """Every refusal, whatever the route."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the refusals a route can answer, all in the one shape."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
 async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return JSONResponse(
@@ -116,24 +134,9 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def install_error_handler(app: FastAPI) -> None:
+    """Every refusal in the one shape; and in the OpenAPI schema, the 422 FastAPI documents
+    for input that does not fit in that shape too (FastAPI then lists it on every route)."""
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(examples=["token_expired"])
-    message: str = Field(examples=["QR Code 已過期，已傳送新會員卡給顧客"])
-    fields: list[str] | None = Field(
-        default=None, description="With `invalid_request`: the fields at fault.")
-
-
-class ErrorBody(BaseModel):
-    """Every refusal, whatever the route."""
-
-    error: ErrorDetail
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for the refusals a route can answer, all in the one shape."""
-    return {status: {"model": ErrorBody} for status in statuses}
+    app.router.responses.setdefault(422, {"model": ErrorBody})

@@ -21,8 +21,8 @@ from cards.service import member_by_card_key
 from cards.shortcodes import issue_card_token, short_code_for_token
 from cards.tokens import read_qr_token
 from core.clock import utcnow
-from core.errors import TokenInvalid
-from core.i18n import t
+from core.errors import NotFound, TokenInvalid, error_responses
+from core.i18n import preferred_locale, t
 from core.settings import Settings
 from handlers.deps import DatabaseDep, SettingsDep
 from handlers.templating import templates
@@ -94,7 +94,8 @@ def card_page_router() -> APIRouter:
             return _not_found_page(request, settings.default_locale)
         return RedirectResponse(f"/card/{card_key}", status_code=302)
 
-    @router.get("/card/{card_key}", response_class=HTMLResponse)
+    @router.get("/card/{card_key}", response_class=HTMLResponse, responses={
+        404: {"description": "No such card: a page saying so.", "content": {"text/html": {}}}})
     async def card_page(
         card_key: str, request: Request, db: DatabaseDep, settings: SettingsDep
     ) -> Response:
@@ -127,13 +128,16 @@ def card_page_router() -> APIRouter:
         }
         return templates.TemplateResponse(request, "card_page.html", context, headers=NO_STORE)
 
-    @router.get("/card/{card_key}/token")
-    async def card_token(card_key: str, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+    @router.get("/card/{card_key}/token", responses=error_responses(404))
+    async def card_token(
+        card_key: str, request: Request, db: DatabaseDep, settings: SettingsDep
+    ) -> JSONResponse:
         """A fresh QR token for the card page, with its short code and the stamp count."""
         async with db.transaction() as session:
             member = await member_by_card_key(session, card_key)
             if member is None:
-                return JSONResponse({"error": {"code": "not_found"}}, status_code=404)
+                locale = preferred_locale(request.headers.get("accept-language"))
+                raise NotFound(t("errors.not_found", locale))
             live = await _live_card(session, member, settings, utcnow())
         return JSONResponse({name: live[name] for name in TOKEN_FIELDS}, headers=NO_STORE)
 

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bounds import Amount, DbId, StrictDbId
+from core.bounds import Amount, DbId, JsonDbId, exactly_one_of
 from core.clock import utcnow
 from core.errors import AppError, Unauthorized, error_responses
 from core.i18n import preferred_locale, t
@@ -95,14 +95,12 @@ class OutcomeRead(BaseModel):
 class MemberPresented(BaseModel):
     """Who is at the counter: the scanned QR token, or the short code typed instead."""
 
-    # The rule below, for the schema: exactly one of the two is a string.
-    model_config = ConfigDict(json_schema_extra={"oneOf": [
-        {"required": [name], "properties": {name: {"type": "string"}}}
-        for name in ("token", "short_code")
-    ]})
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(token="string", short_code="string"))
 
-    token: str | None = Field(default=None, max_length=200, description="The scanned QR token.")
-    short_code: str | None = Field(default=None, max_length=32, examples=["K7P4-QX9M"])
+    token: str | None = Field(default=None, min_length=1, max_length=200,
+                              description="The scanned QR token.")
+    short_code: str | None = Field(default=None, min_length=1, max_length=32,
+                                   examples=["K7P4-QX9M"])
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "MemberPresented":
@@ -116,7 +114,7 @@ class VisitCreate(MemberPresented):
 
 
 class RedemptionCreate(MemberPresented):
-    reward_id: StrictDbId
+    reward_id: JsonDbId
 
 
 class VoidCreate(BaseModel):

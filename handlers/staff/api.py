@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.bounds import Amount, StrictDbId
+from core.bounds import Amount, JsonDbId, JsonInt, exactly_one_of
 from core.clock import utcnow
-from core.errors import Forbidden
+from core.errors import Forbidden, error_responses
 from core.i18n import t
 from handlers.counter import Counter, CounterActor, CounterOutcome
 from handlers.staff.auth import AtCounter, require_counter
@@ -25,6 +25,10 @@ from loyalty.adjustments import adjust_stamps
 
 NO_STORE = {"Cache-Control": "no-store"}
 RECENT_LIMIT = 10
+# Signed out (401), a bad CSRF token or a barista's void (403), an unknown entry (404),
+# a refused action (400, 409, 422), typed codes too fast (429); 400 also: a body that is not
+# JSON.
+ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429)
 # A correction by hand is a few stamps; a bigger one is a typo or belongs to a campaign.
 MAX_ADJUSTMENT = 20
 
@@ -32,8 +36,10 @@ MAX_ADJUSTMENT = 20
 class Credential(BaseModel):
     """How the member was identified: the scanned QR token, or the code typed by hand."""
 
-    token: str | None = Field(default=None, max_length=100)
-    short_code: str | None = Field(default=None, max_length=20)
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(token="string", short_code="string"))
+
+    token: str | None = Field(default=None, min_length=1, max_length=100)
+    short_code: str | None = Field(default=None, min_length=1, max_length=20)
 
 
 class VisitRequest(Credential):
@@ -41,19 +47,24 @@ class VisitRequest(Credential):
 
 
 class RedeemRequest(Credential):
-    reward_id: StrictDbId
-    member_id: StrictDbId | None = None
+    # The staff page redeems for the member on screen: its id is a third way in.
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(
+        token="string", short_code="string", member_id="integer"))
+
+    reward_id: JsonDbId
+    member_id: JsonDbId | None = None
 
 
 class VoidRequest(BaseModel):
-    entry_id: StrictDbId
+    entry_id: JsonDbId
     reason: str | None = Field(default=None, max_length=200)
 
 
 class AdjustRequest(BaseModel):
-    member_id: StrictDbId
-    stamps: StrictInt = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT,
-                        description="stamps to add, or with a minus sign to remove (not 0)")
+    member_id: JsonDbId
+    stamps: JsonInt = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT,
+                            json_schema_extra={"not": {"const": 0}},
+                            description="stamps to add, or with a minus sign to remove (not 0)")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                              max_length=200)]
 
@@ -61,7 +72,7 @@ class AdjustRequest(BaseModel):
 def api_router(limits: StaffLimits) -> APIRouter:
     router = APIRouter(prefix="/staff/api", tags=["staff"])
 
-    @router.post("/lookup")
+    @router.post("/lookup", responses=ERRORS)
     async def lookup(request: Request, body: Annotated[Credential, Body()]) -> JSONResponse:
         """The member behind a scanned QR token or a typed short code (uses neither)."""
         async with _counter_call(request, limits, body) as call:
@@ -72,7 +83,7 @@ def api_router(limits: StaffLimits) -> APIRouter:
         return _json({"member": member_view(card, locale=call.locale,
                                             timezone=call.at.store.timezone, now=utcnow())})
 
-    @router.post("/visit")
+    @router.post("/visit", responses=ERRORS)
     async def visit(request: Request, body: Annotated[VisitRequest, Body()]) -> JSONResponse:
         """「集點 +1」: one visit for the member, with the amount spent if given."""
         async with _counter_call(request, limits, body) as call:
@@ -82,7 +93,7 @@ def api_router(limits: StaffLimits) -> APIRouter:
             )
             return _json(await _written(request, call, outcome))
 
-    @router.post("/redeem")
+    @router.post("/redeem", responses=ERRORS)
     async def redeem(request: Request, body: Annotated[RedeemRequest, Body()]) -> JSONResponse:
         """Redeem one of the member's available rewards at this store."""
         async with _counter_call(request, limits, body) as call:
@@ -92,7 +103,7 @@ def api_router(limits: StaffLimits) -> APIRouter:
             )
             return _json(await _written(request, call, outcome))
 
-    @router.post("/void")
+    @router.post("/void", responses=ERRORS)
     async def void(request: Request, body: Annotated[VoidRequest, Body()]) -> JSONResponse:
         """Take back an action at this store (managers and admins)."""
         async with _counter_call(request, limits, None) as call:
@@ -104,7 +115,7 @@ def api_router(limits: StaffLimits) -> APIRouter:
             )
             return _json(await _written(request, call, outcome))
 
-    @router.post("/adjust")
+    @router.post("/adjust", responses=ERRORS)
     async def adjust(request: Request, body: Annotated[AdjustRequest, Body()]) -> JSONResponse:
         """Add or remove a member's stamps, with the reason (managers and admins); the
         ledger keeps who did it, at this store."""
@@ -125,7 +136,7 @@ def api_router(limits: StaffLimits) -> APIRouter:
             )
             return _json(await _written(request, call, outcome))
 
-    @router.get("/recent")
+    @router.get("/recent", responses=error_responses(401))
     async def recent(request: Request) -> JSONResponse:
         """The last ten actions at this store's counter, newest first."""
         async with _counter_call(request, limits, None) as call:

@@ -63,3 +63,32 @@ async def test_every_method_of_the_messenger_webhook_is_in_allow(settings, sende
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert response.headers["allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize("platform", ["line", "messenger"])
+async def test_half_a_surrogate_pair_is_a_400_not_a_failed_insert(db, settings, senders, platform):
+    body = nested_body(platform, 8).replace(b"card", b"\\ud800card")
+    async with running_app(settings, senders=senders) as harness:
+        before = await row_counts(db)
+        post = harness.post_line if platform == "line" else harness.post_messenger
+        response = await post(body)
+        emoji = await post(nested_body(platform, 8).replace(b"card", b"\\ud83c\\udf89card"))
+        await harness.drain()
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "malformed_payload"
+        assert emoji.status_code == 200, emoji.text
+        assert (await row_counts(db))["handlers_webhook_event"] == (
+            before["handlers_webhook_event"] + 1)
+
+
+async def test_an_event_id_longer_than_the_column_is_stored_once_by_its_digest(
+    db, settings, senders
+):
+    event = line_text("U-long", "card")
+    event["webhookEventId"] = "x" * 5000
+    async with running_app(settings, senders=senders) as harness:
+        first = await harness.post_line(line_body(event))
+        again = await harness.post_line(line_body(event))
+        await harness.drain()
+        assert (first.status_code, again.status_code) == (200, 200)
+        assert await harness.stored_events() == 1
