@@ -14,6 +14,7 @@ from cards.shortcodes import resolve_short_code
 from cards.tokens import issue_qr_token, verify_qr_token
 from core.clock import utcnow
 from core.db import Database
+from core.errors import install_error_handler
 from core.settings import Settings
 from handlers.card_page import card_page_router
 from loyalty.balances import CardState, card_state
@@ -27,6 +28,7 @@ from tests.cards.members import join
 @pytest.fixture
 async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
+    install_error_handler(app)
     app.state.db = db
     app.state.settings = settings
     app.include_router(card_page_router())
@@ -160,6 +162,7 @@ async def test_an_unknown_or_erased_card_key_is_not_found(
 
     assert page.status_code == 404 and "找不到這張會員卡" in page.text
     assert token.status_code == 404
+    assert token.json()["error"]["code"] == "not_found"
 
 
 async def test_the_liff_entry_forwards_to_the_card_page(
