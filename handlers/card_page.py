@@ -28,10 +28,10 @@ from cards.service import member_by_card_key
 from cards.shortcodes import issue_card_token, short_code_for_token
 from cards.tokens import read_qr_token
 from core.clock import utcnow
-from core.errors import TokenInvalid
+from core.errors import NotFound, TokenInvalid, error_responses
 from core.i18n import t
 from core.settings import Settings
-from handlers.deps import DatabaseDep, SettingsDep
+from handlers.deps import DatabaseDep, LocaleDep, SettingsDep
 from handlers.templating import templates
 from loyalty.member_card import member_card
 
@@ -104,7 +104,8 @@ async def liff_entry(request: Request, settings: SettingsDep) -> Response:
     return RedirectResponse(f"/card/{card_key}", status_code=302)
 
 
-@router.get("/card/{card_key}", response_class=HTMLResponse)
+@router.get("/card/{card_key}", response_class=HTMLResponse, responses={
+    404: {"description": "No such card: a page saying so.", "content": {"text/html": {}}}})
 async def card_page(
     card_key: str, request: Request, db: DatabaseDep, settings: SettingsDep
 ) -> Response:
@@ -138,13 +139,15 @@ async def card_page(
     return templates.TemplateResponse(request, "card_page.html", context, headers=NO_STORE)
 
 
-@router.get("/card/{card_key}/token")
-async def card_token(card_key: str, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+@router.get("/card/{card_key}/token", responses=error_responses(404))
+async def card_token(
+    card_key: str, db: DatabaseDep, settings: SettingsDep, locale: LocaleDep
+) -> JSONResponse:
     """A fresh QR token for the card page, with its short code and the stamp count."""
     async with db.transaction() as session:
         member = await member_by_card_key(session, card_key)
         if member is None:
-            return JSONResponse({"error": {"code": "not_found"}}, status_code=404)
+            raise NotFound(t("errors.not_found", locale))
         live = await _live_card(session, member, settings, utcnow())
     return JSONResponse({name: live[name] for name in TOKEN_FIELDS}, headers=NO_STORE)
 

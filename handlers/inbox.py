@@ -7,8 +7,9 @@ that is what keeps the webhook's answer fast.
 """
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,9 @@ from handlers.inbox_models import WebhookEvent
 # echoes and retired types are acknowledged and dropped.
 _HANDLED_KINDS = frozenset({"follow", "unfollow", "message", "postback", "referral", "optin"})
 _HANDLED_OTHER_TYPES = frozenset({"join", "optin_stop"})
+# WebhookEvent.event_key's width. The platforms' ids are far shorter; a longer key (a
+# hostile or broken body) is stored as its digest, which still deduplicates a redelivery.
+MAX_EVENT_KEY_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,13 @@ class _Pending:
     event: InboundEvent
     envelope: dict
     stored: "asyncio.Future[StoredEvent | None]"
+
+
+def with_storable_key(event: InboundEvent) -> InboundEvent:
+    if len(event.event_key) <= MAX_EVENT_KEY_LENGTH:
+        return event
+    digest = hashlib.sha256(event.event_key.encode()).hexdigest()
+    return replace(event, event_key=f"sha256:{digest}")
 
 
 def needs_handling(event: InboundEvent) -> bool:
@@ -74,7 +85,7 @@ class InboxWriter:
     async def store(self, events: Sequence[InboundEvent],
                     envelopes: Sequence[dict]) -> list[StoredEvent]:
         loop = asyncio.get_running_loop()
-        mine = [_Pending(e, env, loop.create_future())
+        mine = [_Pending(with_storable_key(e), env, loop.create_future())
                 for e, env in zip(events, envelopes, strict=True) if needs_handling(e)]
         if not mine:
             return []

@@ -15,12 +15,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast.notify import Notifier
+from core.bounds import Amount, DbId, JsonDbId, exactly_one_of
 from core.clock import utcnow
-from core.errors import AppError
+from core.errors import AppError, error_responses
 from core.i18n import t
 from core.settings import Settings
 from handlers.deps import (
@@ -48,15 +49,6 @@ class IdempotencyKeyRequired(AppError):
 
 
 router = APIRouter(prefix="/api/v1", tags=["POS"])
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(examples=["token_expired"])
-    message: str = Field(examples=["QR Code 已過期，已傳送新會員卡給顧客"])
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
 
 
 class RewardRead(BaseModel):
@@ -110,8 +102,12 @@ class OutcomeRead(BaseModel):
 class MemberPresented(BaseModel):
     """Who is at the counter: the scanned QR token, or the short code typed instead."""
 
-    token: str | None = Field(default=None, max_length=200, description="The scanned QR token.")
-    short_code: str | None = Field(default=None, max_length=32, examples=["K7P4-QX9M"])
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(token="string", short_code="string"))
+
+    token: str | None = Field(default=None, min_length=1, max_length=200,
+                              description="The scanned QR token.")
+    short_code: str | None = Field(default=None, min_length=1, max_length=32,
+                                   examples=["K7P4-QX9M"])
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "MemberPresented":
@@ -121,26 +117,29 @@ class MemberPresented(BaseModel):
 
 
 class VisitCreate(MemberPresented):
-    amount: int | None = Field(default=None, ge=0, description="Spent, in minor units.")
+    amount: Amount | None = None
 
 
 class RedemptionCreate(MemberPresented):
-    reward_id: int
+    reward_id: JsonDbId
 
 
 class VoidCreate(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 422, 429)
-}
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key",
-           description="Unique per intended action; a retry with the same key gets the "
-                       "first answer back."),
-]
+ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429)
+# Read as optional, so a missing key gets its own refusal (`idempotency_key_required`)
+# rather than a generic 422; documented as the required header it is (REQUIRES_KEY).
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)]
+REQUIRES_KEY: dict[str, Any] = {"parameters": [{
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+    "description": "Unique per intended action; a retry with the same key gets the first "
+                   "answer back. Missing: 400 `idempotency_key_required`.",
+}]}
 Action = Callable[[AsyncSession, CounterActor, datetime], Awaitable[CounterOutcome]]
 
 
@@ -213,7 +212,7 @@ async def _write(
 
 
 @router.post("/visits", status_code=201, response_model=OutcomeRead, responses=ERRORS,
-             summary="Stamp a visit")
+             openapi_extra=REQUIRES_KEY, summary="Stamp a visit")
 async def add_visit(
     body: VisitCreate,
     call: PosCallDep,
@@ -235,7 +234,7 @@ async def add_visit(
 
 
 @router.post("/redemptions", status_code=201, response_model=OutcomeRead, responses=ERRORS,
-             summary="Redeem a reward")
+             openapi_extra=REQUIRES_KEY, summary="Redeem a reward")
 async def redeem(
     body: RedemptionCreate,
     call: PosCallDep,
@@ -257,9 +256,9 @@ async def redeem(
 
 
 @router.post("/ledger/{entry_id}/void", response_model=OutcomeRead, responses=ERRORS,
-             summary="Void a ledger entry")
+             openapi_extra=REQUIRES_KEY, summary="Void a ledger entry")
 async def void(
-    entry_id: int,
+    entry_id: DbId,
     call: PosCallDep,
     body: VoidCreate | None = None,
     idempotency_key: IdempotencyKey = None,
@@ -280,7 +279,7 @@ async def void(
 @router.get("/members/{member_id}", response_model=MemberRead, responses=ERRORS,
             summary="Read a member")
 async def read_member(
-    member_id: int,
+    member_id: DbId,
     session: SessionDep,
     pos_key: PosKeyDep,
     locale: LocaleDep,

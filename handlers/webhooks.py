@@ -13,12 +13,17 @@ from bot.messenger import parser as messenger_parser
 from bot.messenger.signature import verify_signature as verify_messenger_signature
 from bot.messenger.verification import check_subscription
 from bot.types import InboundEvent
-from core.errors import AppError, Forbidden, Unauthorized
+from core.errors import AppError, Forbidden, Unauthorized, error_responses
 from handlers.deps import InboxDep, ProcessorDep, SettingsDep
 from handlers.inbox import InboxWriter
 from handlers.processor import EventProcessor
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+# The platforms' events nest a handful of levels; a body far deeper is an attack on the
+# parser (the standard library's recursion limit is not a contract).
+MAX_JSON_DEPTH = 64
+# A bad signature (401), a body that is not the platform's JSON (400), or too large (413).
+RECEIVER_ERRORS = error_responses(400, 401, 413)
 
 
 class PayloadTooLarge(AppError):
@@ -50,9 +55,40 @@ def decode_json_object(body: bytes, list_field: str) -> dict[str, Any]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedPayload("body is not JSON") from exc
+    except RecursionError as exc:
+        raise MalformedPayload(f"body nested deeper than {MAX_JSON_DEPTH} levels") from exc
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise MalformedPayload(f"body nested deeper than {MAX_JSON_DEPTH} levels")
+    if _has_lone_surrogate(body, data):
+        raise MalformedPayload("body has a \\u escape that is not Unicode text")
     if not isinstance(data, dict) or not isinstance(data.get(list_field, []), list):
         raise MalformedPayload(f"body is not an object with a list of {list_field}")
     return data
+
+
+def _has_lone_surrogate(body: bytes, data: Any) -> bool:
+    """Whether a string holds half a surrogate pair (JSON's `\\ud800` alone): not text, and
+    no database driver can store it. Only `\\ud...` escapes make one, so the costly
+    check runs only for bodies that have them (an emoji escaped as a pair is fine)."""
+    if b"\\ud" not in body and b"\\uD" not in body:
+        return False
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest past `limit` levels (walked without recursion, so
+    the answer never depends on the interpreter's recursion limit)."""
+    level: list[Any] = [data]
+    for _ in range(limit):
+        level = [child for value in level if isinstance(value, dict | list)
+                 for child in (value.values() if isinstance(value, dict) else value)]
+        if not level:
+            return False
+    return any(isinstance(value, dict | list) for value in level)
 
 
 async def accept(inbox: InboxWriter, processor: EventProcessor, events: list[InboundEvent],
@@ -76,7 +112,8 @@ def messenger_envelope(entry_meta: dict[str, Any], event: InboundEvent) -> dict:
     return {"object": "page", "entry": [{**entry_meta, field: [event.raw]}]}
 
 
-@router.post("/line", summary="LINE Messaging API webhook")
+@router.post("/line", summary="LINE Messaging API webhook",
+             responses=RECEIVER_ERRORS)
 async def line_webhook(request: Request, settings: SettingsDep, inbox: InboxDep,
                        processor: ProcessorDep) -> Response:
     """Verifies X-Line-Signature over the raw bytes, stores each event once, answers 200
@@ -91,16 +128,21 @@ async def line_webhook(request: Request, settings: SettingsDep, inbox: InboxDep,
     return accepted()
 
 
-@router.get("/messenger", summary="Messenger webhook verification",
-            response_class=PlainTextResponse)
-async def messenger_verify(request: Request, settings: SettingsDep) -> str:
+# The challenge is text and a refusal JSON: the base Response class lets each document
+# its own media type.
+@router.get("/messenger", summary="Messenger webhook verification", response_class=Response,
+            responses={200: {"description": "The challenge, echoed.",
+                             "content": {"text/plain": {"schema": {"type": "string"}}}},
+                       **error_responses(403)})
+async def messenger_verify(request: Request, settings: SettingsDep) -> Response:
     challenge = check_subscription(request.query_params, settings.messenger_verify_token)
     if challenge is None:
         raise Forbidden("verify token mismatch", code="verify_token_mismatch")
-    return challenge
+    return PlainTextResponse(challenge)
 
 
-@router.post("/messenger", summary="Messenger Platform webhook")
+@router.post("/messenger", summary="Messenger Platform webhook",
+             responses=RECEIVER_ERRORS)
 async def messenger_webhook(request: Request, settings: SettingsDep, inbox: InboxDep,
                             processor: ProcessorDep) -> Response:
     """Verifies X-Hub-Signature-256 over the raw bytes, stores each event once, answers 200

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.models import Member
+from core.bounds import MAX_AMOUNT
 from loyalty.access import require_store_actor
 from loyalty.balances import AVAILABLE_REWARD, EarnedUnder, RewardView, soonest_expiring_first
 from loyalty.errors import Cooldown, InvalidAmount, TokenUsed
@@ -18,9 +19,9 @@ from loyalty.programs import CURRENT_PROGRAM_ID, reward_name
 from loyalty.rewards import issue_due_rewards
 from loyalty.tiers import tier_name
 
-# The most one visit may record as spent, in minor units (a million in a two-decimal
-# currency): more is a typo or an attack, whatever the caller checked before.
-MAX_VISIT_AMOUNT = 100_000_000
+# The most one visit may record as spent (core.bounds.MAX_AMOUNT, what the edge accepts),
+# checked again here: the domain trusts no caller.
+MAX_VISIT_AMOUNT = MAX_AMOUNT
 
 
 @dataclass(frozen=True, slots=True)

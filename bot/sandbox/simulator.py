@@ -8,7 +8,7 @@ back through the fake APIs into the sandbox state, which the page polls and rend
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -17,6 +17,8 @@ from bot.sandbox import webhooks
 from bot.sandbox.delivery import Deliver
 from bot.sandbox.state import SandboxState
 from bot.types import Platform
+from core.bounds import Cursor
+from core.errors import AppError, NotFound, error_responses
 from core.i18n import catalog, normalize_locale
 
 _HERE = Path(__file__).parent
@@ -27,6 +29,11 @@ _STATIC_FILES = {
 }
 GET_STARTED_PAYLOAD = "GET_STARTED"
 MAX_TEXT_LENGTH = 5000
+
+class UnsupportedAction(AppError):
+    status_code = 422
+    code = "unsupported_action"
+
 
 ActionKind = Literal["follow", "unfollow", "text", "postback", "get_started", "referral"]
 
@@ -81,11 +88,11 @@ def simulator_router(
             {"text": texts, "config": config, "brand_name": brand_name, "locale": locale},
         )
 
-    @router.get("/static/{name}", name="simulator_static")
+    @router.get("/static/{name}", name="simulator_static", responses=error_responses(404))
     async def static(name: str) -> FileResponse:
         """The page's script and style sheet."""
         if name not in _STATIC_FILES:
-            raise HTTPException(404)
+            raise NotFound(f"no file {name}")
         return FileResponse(_HERE / "static" / name, media_type=_STATIC_FILES[name])
 
     @router.get("/api/users")
@@ -93,7 +100,7 @@ def simulator_router(
         """The simulated customers on one platform."""
         return {"users": [user.to_json() for user in state.users(platform)]}
 
-    @router.post("/api/users", status_code=201)
+    @router.post("/api/users", status_code=201, responses=error_responses(400))
     async def new_customer(customer: CustomerCreate) -> dict[str, Any]:
         """A new simulated customer with a generated id (not yet a friend)."""
         user = state.register_user(
@@ -101,11 +108,11 @@ def simulator_router(
         )
         return user.to_json()
 
-    @router.post("/api/events")
+    @router.post("/api/events", responses=error_responses(400, 404))
     async def act(action: CustomerActionCreate) -> dict[str, Any]:
         """Turn the customer's action into a signed webhook and deliver it."""
         if state.user(action.platform, action.user_id) is None:
-            raise HTTPException(404, "unknown simulated user")
+            raise NotFound("unknown simulated user")
         if action.platform == "line":
             webhook, entry = compose.line(action)
         else:
@@ -114,7 +121,7 @@ def simulator_router(
         return {"status": status, "entry": entry}
 
     @router.get("/api/transcript")
-    async def transcript(platform: Platform, user_id: str, after_id: int = 0) -> dict[str, Any]:
+    async def transcript(platform: Platform, user_id: str, after_id: Cursor = 0) -> dict[str, Any]:
         """The conversation after `after_id`, and the menus the bot has set up."""
         entries = state.transcript(platform, user_id, after_id)
         user = state.user(platform, user_id)
@@ -125,12 +132,14 @@ def simulator_router(
             "persistent_menu": state.messenger_profile().get("persistent_menu"),
         }
 
-    @router.get("/api/line/rich-menu-image")
+    @router.get("/api/line/rich-menu-image", responses={
+        200: {"description": "The image.", "content": {"image/png": {}, "image/jpeg": {}}},
+        **error_responses(404)})
     async def rich_menu_image() -> Response:
         """The default rich menu's image, as uploaded."""
         menu = state.default_rich_menu()
         if menu is None or menu.image is None:
-            raise HTTPException(404)
+            raise NotFound("no default rich menu with an image")
         return Response(menu.image, media_type=menu.image_type)
 
     return router
@@ -179,7 +188,7 @@ class _WebhookComposer:
                 "line", user_id, kind, text=shown, payload=action.payload
             )
         else:
-            raise HTTPException(422, f"LINE has no {action.action} action with these fields")
+            raise UnsupportedAction(f"LINE has no {action.action} action with these fields")
         webhook = webhooks.line_webhook(state.config.line_bot_user_id, [event], self.line_secret)
         return webhook, recorded.to_json()
 
@@ -216,7 +225,8 @@ class _WebhookComposer:
                 "messenger", user_id, "postback", text=title, payload=action.payload
             )
         else:
-            raise HTTPException(422, f"Messenger has no {action.action} action with these fields")
+            raise UnsupportedAction(
+                f"Messenger has no {action.action} action with these fields")
         # Anything the person does opens the standard 24-hour window again.
         state.record_messenger_inbound(user_id, now)
         webhook = webhooks.messenger_webhook(page_id, now, [item], self.messenger_secret)

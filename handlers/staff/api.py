@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcast.notify import Notifier
+from core.bounds import Amount, JsonDbId, JsonInt, exactly_one_of
 from core.clock import utcnow
-from core.errors import Forbidden
+from core.errors import Forbidden, error_responses
 from core.i18n import t
 from core.settings import Settings
 from handlers.deps import (
@@ -32,6 +33,10 @@ from loyalty.counter import CounterActor, CounterOutcome
 
 NO_STORE = {"Cache-Control": "no-store"}
 RECENT_LIMIT = 10
+# Signed out (401), a bad CSRF token or a barista's void (403), an unknown entry (404),
+# a refused action (400, 409, 422), typed codes too fast (429); 400 also: a body that is not
+# JSON.
+ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429)
 # A correction by hand is a few stamps; a bigger one is a typo or belongs to a campaign.
 MAX_ADJUSTMENT = 20
 
@@ -39,28 +44,35 @@ MAX_ADJUSTMENT = 20
 class Credential(BaseModel):
     """How the member was identified: the scanned QR token, or the code typed by hand."""
 
-    token: str | None = Field(default=None, max_length=100)
-    short_code: str | None = Field(default=None, max_length=20)
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(token="string", short_code="string"))
+
+    token: str | None = Field(default=None, min_length=1, max_length=100)
+    short_code: str | None = Field(default=None, min_length=1, max_length=20)
 
 
 class VisitRequest(Credential):
-    amount: int | None = Field(default=None, ge=0, le=100_000_000, description="minor units")
+    amount: Amount | None = None
 
 
 class RedeemRequest(Credential):
-    reward_id: int
-    member_id: int | None = None
+    # The staff page redeems for the member on screen: its id is a third way in.
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(
+        token="string", short_code="string", member_id="integer"))
+
+    reward_id: JsonDbId
+    member_id: JsonDbId | None = None
 
 
 class VoidRequest(BaseModel):
-    entry_id: int
+    entry_id: JsonDbId
     reason: str | None = Field(default=None, max_length=200)
 
 
 class AdjustRequest(BaseModel):
-    member_id: int
-    stamps: int = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT,
-                        description="stamps to add, or with a minus sign to remove (not 0)")
+    member_id: JsonDbId
+    stamps: JsonInt = Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT,
+                            json_schema_extra={"not": {"const": 0}},
+                            description="stamps to add, or with a minus sign to remove (not 0)")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                              max_length=200)]
 
@@ -93,7 +105,7 @@ async def _counter_call(
 CounterCallDep = Annotated[CounterCall, Depends(_counter_call)]
 
 
-@router.post("/lookup")
+@router.post("/lookup", responses=ERRORS)
 async def lookup(
     body: Annotated[Credential, Body()], call: CounterCallDep, limits: StaffLimitsDep,
     address: ClientAddressDep,
@@ -110,7 +122,7 @@ async def lookup(
                                         timezone=call.at.store.timezone, now=utcnow())})
 
 
-@router.post("/visit")
+@router.post("/visit", responses=ERRORS)
 async def visit(
     body: Annotated[VisitRequest, Body()], call: CounterCallDep, limits: StaffLimitsDep,
     address: ClientAddressDep,
@@ -126,7 +138,7 @@ async def visit(
     return _json(await _written(call, outcome))
 
 
-@router.post("/redeem")
+@router.post("/redeem", responses=ERRORS)
 async def redeem(
     body: Annotated[RedeemRequest, Body()], call: CounterCallDep, limits: StaffLimitsDep,
     address: ClientAddressDep,
@@ -143,7 +155,7 @@ async def redeem(
     return _json(await _written(call, outcome))
 
 
-@router.post("/void")
+@router.post("/void", responses=ERRORS)
 async def void(body: Annotated[VoidRequest, Body()], call: CounterCallDep) -> JSONResponse:
     """Take back an action at this store (managers and admins)."""
     if not call.at.may_void:
@@ -155,7 +167,7 @@ async def void(body: Annotated[VoidRequest, Body()], call: CounterCallDep) -> JS
     return _json(await _written(call, outcome))
 
 
-@router.post("/adjust")
+@router.post("/adjust", responses=ERRORS)
 async def adjust(body: Annotated[AdjustRequest, Body()], call: CounterCallDep) -> JSONResponse:
     """Add or remove a member's stamps, with the reason (managers and admins); the
     ledger keeps who did it, at this store."""
@@ -177,7 +189,7 @@ async def adjust(body: Annotated[AdjustRequest, Body()], call: CounterCallDep) -
     return _json(await _written(call, outcome))
 
 
-@router.get("/recent")
+@router.get("/recent", responses=error_responses(401))
 async def recent(call: CounterCallDep) -> JSONResponse:
     """The last ten actions at this store's counter, newest first."""
     return _json({"recent": await _recent_view(call)})

@@ -21,6 +21,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.sandbox import SandboxState, simulator_router
+from core.errors import install_error_handler
 
 LINE_SECRET = "test-line-channel-secret"
 APP_SECRET = "test-messenger-app-secret"
@@ -57,6 +58,7 @@ async def sim(
     sim_state: SandboxState, receiver: RecordingReceiver
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
+    install_error_handler(app)
     router = simulator_router(
         sim_state,
         deliver=receiver,
@@ -274,3 +276,14 @@ async def test_the_page_speaks_the_asked_language_and_carries_test_ids(
     script = await sim.get("/simulator/static/simulator.js")
     assert script.status_code == 200 and "renderFlexContainer" in script.text
     assert (await sim.get("/simulator/static/secret.py")).status_code == 404
+
+
+async def test_an_action_the_platform_lacks_is_a_422_in_the_error_shape(
+    sim: httpx.AsyncClient,
+) -> None:
+    user_id = await new_customer(sim, "line")
+    response = await sim.post("/simulator/api/events",
+                              json={"platform": "line", "user_id": user_id, "action": "referral"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unsupported_action"
+    assert "LINE has no referral action" in response.json()["error"]["message"]

@@ -15,7 +15,7 @@ from cards.shortcodes import resolve_short_code
 from cards.tokens import issue_qr_token, read_qr_token, verify_qr_token
 from core.clock import utcnow
 from core.db import Database
-from core.errors import TokenInvalid
+from core.errors import TokenInvalid, install_error_handler
 from core.settings import Settings
 from core.signing import b64url_encode, derive_key, mac
 from handlers import card_page
@@ -30,6 +30,7 @@ from tests.cards.members import NASTY_NAMES, join
 @pytest.fixture
 async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
+    install_error_handler(app)
     app.state.db = db
     app.state.settings = settings
     app.include_router(card_page.router)
@@ -163,6 +164,7 @@ async def test_an_unknown_or_erased_card_key_is_not_found(
 
     assert page.status_code == 404 and "找不到這張會員卡" in page.text
     assert token.status_code == 404
+    assert token.json()["error"]["code"] == "not_found"
 
 
 async def test_the_liff_entry_forwards_to_the_card_page(
