@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *,
         _mount_sandbox(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict:
+    async def healthz() -> dict[str, bool]:
         return {"ok": True}
 
     @app.get("/", include_in_schema=False)

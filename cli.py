@@ -390,6 +390,7 @@ def jobs_run(name: str) -> None:
 
     with console.status(f"running {name}…"):
         finished = asyncio.run(run())
+    assert finished.finished_at is not None  # run_job returns the record once finished
     seconds = (finished.finished_at - finished.started_at).total_seconds()
     if finished.outcome != "succeeded":
         err_console.print(f"[red]{name} {finished.outcome}[/red] after {seconds:.1f} s: "

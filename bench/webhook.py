@@ -25,7 +25,8 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from functools import partial
+from typing import Annotated, TypedDict
 
 import aiohttp
 import typer
@@ -160,19 +161,25 @@ async def run_phase(http: aiohttp.ClientSession, *, punchline: str, sandbox: str
                        latencies)
 
 
-FOLLOW = {"phase": "follow", "kind": "follow", "messages_per_event": 3}
-CARD = {"phase": "card", "kind": "message", "messages_per_event": 1}
+class PhaseKind(TypedDict):
+    phase: str
+    kind: str  # the LINE event type sent
+    messages_per_event: int  # replies the phase waits for
+
+
+FOLLOW: PhaseKind = {"phase": "follow", "kind": "follow", "messages_per_event": 3}
+CARD: PhaseKind = {"phase": "card", "kind": "message", "messages_per_event": 1}
 
 
 async def drive(database: str, *, punchline: str, sandbox: str, events: int,
                 concurrency: int, rate: float | None) -> list[PhaseResult]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         users = await prepare_users(http, sandbox, events)
-        common = {"http": http, "punchline": punchline, "sandbox": sandbox,
-                  "database": database, "users": users, "concurrency": concurrency}
-        results = [await run_phase(**common, **FOLLOW), await run_phase(**common, **CARD)]
+        phase = partial(run_phase, http, punchline=punchline, sandbox=sandbox,
+                        database=database, users=users, concurrency=concurrency)
+        results = [await phase(**FOLLOW), await phase(**CARD)]
         if rate is not None:
-            results.append(await run_phase(**common, **CARD, rate=rate))
+            results.append(await phase(**CARD, rate=rate))
         return results
 
 
@@ -201,7 +208,7 @@ def main(
     concurrency: Annotated[int, typer.Option(help="Closed loop: concurrent senders.")] = 32,
     rate: Annotated[float, typer.Option(
         help="Open loop: card events offered per second (0 skips it).")] = 400,
-    db: Annotated[list[str], typer.Option(help="sqlite and/or postgresql.")] = None,  # type: ignore[assignment]
+    db: Annotated[list[str] | None, typer.Option(help="sqlite and/or postgresql.")] = None,
 ) -> None:
     results = []
     with Progress(console=console, transient=True) as progress:

@@ -53,17 +53,28 @@ class CollectingSender:
     sent: list[SentMessage] = field(default_factory=list)
     profiles: dict[str, Profile] = field(default_factory=dict)
 
-    async def reply(self, reply_token, user_id, messages):  # type: ignore[no-untyped-def]
+    async def reply(
+        self, reply_token: str | None, user_id: str, messages: Sequence[OutboundMessage]
+    ) -> SendResult:
         self.sent.append(SentMessage("reply", (user_id,), tuple(messages)))
         return SendResult(ok=True, status=200)
 
-    async def push(self, user_id, messages, *, tag=None, retry_key=None):  # type: ignore[no-untyped-def]
+    async def push(
+        self,
+        user_id: str,
+        messages: Sequence[OutboundMessage],
+        *,
+        tag: str | None = None,
+        retry_key: str | None = None,
+    ) -> SendResult:
         self.sent.append(SentMessage("push", (user_id,), tuple(messages), tag))
         return SendResult(ok=True, status=200)
 
-    async def multicast(self, user_ids, messages, *, retry_key):  # type: ignore[no-untyped-def]
+    async def multicast(
+        self, user_ids: Sequence[str], messages: Sequence[OutboundMessage], *, retry_key: str
+    ) -> SendResult:
         self.sent.append(SentMessage("multicast", tuple(user_ids), tuple(messages)))
         return SendResult(ok=True, status=200)
 
-    async def profile(self, user_id):  # type: ignore[no-untyped-def]
+    async def profile(self, user_id: str) -> Profile | None:
         return self.profiles.get(user_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import postbacks
-from bot.types import Button, Card, Platform
+from bot.types import Button, Card
 from cards.models import Member
 from cards.shortcodes import issue_card_token
 from cards.urls import card_image_url, card_page_url
@@ -28,14 +28,14 @@ def progress_text(state: MemberCard, locale: str) -> str:
              remaining=state.stamps_remaining, reward=state.reward_name)
 
 
-def live_card_url(settings: Settings, member: Member, platform: Platform) -> str:
+def live_card_url(settings: Settings, member: Member, platform: str) -> str:
     # Inside LINE the card opens as a LIFF page when a LIFF app is configured.
     liff_id = settings.line_liff_id if platform == "line" else ""
     return card_page_url(settings.public_base_url, member.card_key, liff_id)
 
 
 async def build_card(session: AsyncSession, *, settings: Settings, member: Member,
-                     platform: Platform, now: datetime) -> Card:
+                     platform: str, now: datetime) -> Card:
     """A card message with a freshly issued QR token and short code."""
     issued = await issue_card_token(
         session, member_id=member.id, secret_key=settings.secret_key, now=now,

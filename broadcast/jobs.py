@@ -37,7 +37,9 @@ class ScheduledJob:
 
     def next_run_after(self, moment: datetime, timezone: tzinfo) -> datetime:
         """The first scheduled time strictly after `moment`."""
-        return self.trigger(timezone).get_next_fire_time(moment, moment)
+        # A CronTrigger without an end date always has a next time (APScheduler 3 is untyped).
+        fire_time: datetime = self.trigger(timezone).get_next_fire_time(moment, moment)
+        return fire_time
 
 
 async def _loyalty_upkeep(db: Database, now: datetime, timezone: str) -> Mapping[str, int]:

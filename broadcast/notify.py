@@ -119,7 +119,7 @@ class Notifier:
             intro = Text(t("counter.notify.fresh_card", member.locale))
             for recipient in recipients_of(member, now):
                 card = await build_card(session, settings=self.settings, member=member,
-                                        platform=recipient.platform, now=now)  # type: ignore[arg-type]
+                                        platform=recipient.platform, now=now)
                 sends.append((recipient, [intro, card]))
         await asyncio.gather(*(self._send(r, messages) for r, messages in sends))
 

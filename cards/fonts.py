@@ -35,7 +35,7 @@ def _fontconfig(*args: str) -> list[str]:
 
 def _cjk_font(bold: bool) -> FontFile | None:
     lines = _fontconfig("fc-list", ":lang=zh-tw", "-f", "%{file}|%{index}|%{family}|%{style}\n")
-    candidates = []
+    candidates: list[tuple[int, str, int]] = []
     for line in lines:
         path, index, family, style = (line.split("|") + ["", "", ""])[:4]
         if not index.isdigit():
@@ -49,8 +49,8 @@ def _cjk_font(bold: bool) -> FontFile | None:
         candidates.append((score, path, int(index)))
     if not candidates:
         return None
-    _, path, index = max(candidates)
-    return FontFile(path, index)
+    _, best_path, best_index = max(candidates)
+    return FontFile(best_path, best_index)
 
 
 def _generic_font(pattern: str) -> FontFile | None:

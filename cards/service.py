@@ -23,7 +23,7 @@ from cards.models import (
     ShortCode,
 )
 from core.clock import utcnow
-from core.db import insert_for
+from core.db import insert_for, rows_changed
 from core.i18n import normalize_locale
 from core.signing import derive_key
 
@@ -302,14 +302,16 @@ async def create_link_code(
     expires_at = now + timedelta(seconds=ttl_seconds)
     for _ in range(_CODE_ATTEMPTS):
         code = f"{secrets.randbelow(10**LINK_CODE_DIGITS):0{LINK_CODE_DIGITS}d}"
-        statement = insert_for(session, LinkCode).values(
-            code=code, member_id=member.id, expires_at=expires_at, used_at=None
+        statement = (
+            insert_for(session, LinkCode)
+            .values(code=code, member_id=member.id, expires_at=expires_at, used_at=None)
+            .on_conflict_do_update(
+                index_elements=["code"],
+                set_={"member_id": member.id, "expires_at": expires_at, "used_at": None},
+                where=(LinkCode.expires_at <= now) | LinkCode.used_at.is_not(None),
+            )
+            .returning(LinkCode.code)
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=["code"],
-            set_={"member_id": member.id, "expires_at": expires_at, "used_at": None},
-            where=(LinkCode.expires_at <= now) | LinkCode.used_at.is_not(None),
-        ).returning(LinkCode.code)
         if (await session.execute(statement)).scalar_one_or_none() is not None:
             return code
     raise RuntimeError("no free link code after repeated attempts")
@@ -325,8 +327,10 @@ async def redeem_link_code(
     if len(digits) != LINK_CODE_DIGITS or not digits.isdigit():
         raise LinkCodeInvalid()
     link = await session.get(LinkCode, digits)
-    target = link and await session.get(Member, link.member_id)
-    if link is None or target is None or target.deleted_at is not None:
+    if link is None:
+        raise LinkCodeInvalid()
+    target = await session.get(Member, link.member_id)
+    if target is None or target.deleted_at is not None:
         raise LinkCodeInvalid()
     if link.used_at is not None:
         raise LinkCodeUsed()
@@ -334,13 +338,14 @@ async def redeem_link_code(
         raise LinkCodeExpired()
     if any(existing.platform == identity.platform for existing in target.identities):
         raise LinkSamePlatform()
-    claimed = await session.execute(
+    claimed = await rows_changed(
+        session,
         update(LinkCode)
         .where(LinkCode.code == digits, LinkCode.used_at.is_(None), LinkCode.expires_at > now)
         .values(used_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         raise LinkCodeUsed()
     link.used_at = now
     previous = identity.member

@@ -11,11 +11,12 @@ from functools import cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from cards.codes import UNAMBIGUOUS_ALPHABET, normalize_code, random_code
 from cards.models import ShortCode
 from cards.tokens import issue_qr_token
-from core.db import dialect_insert
+from core.db import dialect_insert, rows_changed
 from core.errors import TokenExpired, TokenInvalid
 from core.i18n import t
 
@@ -36,7 +37,7 @@ def format_short_code(code: str) -> str:
 
 
 @cache
-def _insert_short_code(dialect: str):  # type: ignore[no-untyped-def]
+def _insert_short_code(dialect: str) -> ReturningInsert[str]:
     # Built once per database kind: every card message issues a code.
     return (
         dialect_insert(dialect, ShortCode)
@@ -79,9 +80,10 @@ async def resolve_short_code(session: AsyncSession, *, code: str, now: datetime)
     ).one_or_none()
     if row is None:
         raise TokenInvalid(t("card.error.token_invalid", "en"))
-    if now >= row.expires_at:
-        raise TokenExpired(t("card.error.token_expired", "en"), member_id=row.member_id)
-    return row.token
+    token, member_id, expires_at = row
+    if now >= expires_at:
+        raise TokenExpired(t("card.error.token_expired", "en"), member_id=member_id)
+    return token
 
 
 async def short_code_for_token(session: AsyncSession, *, member_id: int, token: str) -> str | None:
@@ -94,5 +96,4 @@ async def short_code_for_token(session: AsyncSession, *, member_id: int, token: 
 
 async def purge_expired_short_codes(session: AsyncSession, *, before: datetime) -> int:
     """Delete codes that expired before `before` (a periodic job); returns how many."""
-    result = await session.execute(delete(ShortCode).where(ShortCode.expires_at < before))
-    return result.rowcount
+    return await rows_changed(session, delete(ShortCode).where(ShortCode.expires_at < before))

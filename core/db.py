@@ -9,11 +9,12 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +22,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql._typing import _DMLTableArgument
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 from core.settings import async_url
@@ -40,6 +44,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model here maps one Table (DeclarativeBase allows any FromClause), so
+        # statements may use `Model.__table__` where a Table is required.
+        __table__: ClassVar[Table]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -94,7 +103,7 @@ def _use_immediate_transactions(engine: AsyncEngine) -> None:
     # locked" under concurrent writers; BEGIN IMMEDIATE takes the write lock up front
     # so concurrent transactions queue (busy_timeout) instead of failing.
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -104,17 +113,29 @@ def _use_immediate_transactions(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def dialect_insert(dialect: str, model: Any) -> Any:
+# Either dialect's INSERT: both add the same ON CONFLICT methods to the standard one.
+DialectInsert = postgresql.Insert | sqlite.Insert
+
+
+async def rows_changed(session: AsyncSession, statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed."""
+    result = await session.execute(statement)
+    # A DML statement's result is a CursorResult; AsyncSession.execute is annotated
+    # with the general Result, which has no rowcount.
+    return cast(CursorResult[Any], result).rowcount
+
+
+def dialect_insert(dialect: str, model: _DMLTableArgument) -> DialectInsert:
     """`insert(model)` for the database kind ("postgresql" or "sqlite"), so callers can
     add ON CONFLICT clauses (both spell them the same way)."""
     return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
 
 
-def insert_for(session: AsyncSession, model: Any) -> Any:
+def insert_for(session: AsyncSession, model: _DMLTableArgument) -> DialectInsert:
     """`dialect_insert` for the session's database."""
     return dialect_insert(session.get_bind().dialect.name, model)
 

@@ -89,7 +89,8 @@ class Settings(BaseSettings):
         running server's mounted sandbox, or the configured base."""
         if self.uses_sandbox_for(base_field):
             return f"{self.public_base_url.rstrip('/')}/sandbox/{SANDBOX_PATHS[base_field]}"
-        return getattr(self, base_field).rstrip("/")
+        base: str = getattr(self, base_field)
+        return base.rstrip("/")
 
 
 class UnsafeProduction(ValueError):

@@ -8,7 +8,7 @@ opens a short `db.transaction()` itself, so SQLite's write lock is not held mean
 """
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,12 +28,13 @@ from loyalty.pos_keys import authenticate_pos_key
 
 
 # async on purpose: FastAPI runs a plain `def` dependency in a worker thread.
+# `app.state` is untyped; app.py stores each of these names with the type cast to here.
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return cast(Settings, request.app.state.settings)
 
 
 async def get_database(request: Request) -> Database:
-    return request.app.state.db
+    return cast(Database, request.app.state.db)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -43,23 +44,23 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def get_notifier(request: Request) -> Notifier:
-    return request.app.state.notifier
+    return cast(Notifier, request.app.state.notifier)
 
 
 async def get_inbox(request: Request) -> InboxWriter:
-    return request.app.state.inbox
+    return cast(InboxWriter, request.app.state.inbox)
 
 
 async def get_processor(request: Request) -> EventProcessor:
-    return request.app.state.processor
+    return cast(EventProcessor, request.app.state.processor)
 
 
 async def get_pos_limits(request: Request) -> PosLimits:
-    return request.app.state.pos_limits
+    return cast(PosLimits, request.app.state.pos_limits)
 
 
 async def get_staff_limits(request: Request) -> StaffLimits:
-    return request.app.state.staff_limits
+    return cast(StaffLimits, request.app.state.staff_limits)
 
 
 async def client_address(request: Request) -> str:

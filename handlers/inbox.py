@@ -10,9 +10,11 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.types import InboundEvent
 from core.clock import utcnow
@@ -37,7 +39,7 @@ class StoredEvent:
 @dataclass(frozen=True, slots=True)
 class _Pending:
     event: InboundEvent
-    envelope: dict
+    envelope: dict[str, Any]
     stored: "asyncio.Future[StoredEvent | None]"
 
 
@@ -52,7 +54,7 @@ def needs_handling(event: InboundEvent) -> bool:
     return event.kind in _HANDLED_KINDS or event.source_type in _HANDLED_OTHER_TYPES
 
 
-def _insert_new_events(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert_new_events(session: AsyncSession) -> ReturningInsert[int, str, str]:
     return (
         insert_for(session, WebhookEvent)
         .on_conflict_do_nothing(index_elements=["platform", "event_key"])
@@ -83,7 +85,7 @@ class InboxWriter:
         self._flushing: asyncio.Task[None] | None = None
 
     async def store(self, events: Sequence[InboundEvent],
-                    envelopes: Sequence[dict]) -> list[StoredEvent]:
+                    envelopes: Sequence[dict[str, Any]]) -> list[StoredEvent]:
         loop = asyncio.get_running_loop()
         mine = [_Pending(with_storable_key(e), env, loop.create_future())
                 for e, env in zip(events, envelopes, strict=True) if needs_handling(e)]

@@ -1,6 +1,7 @@
 """The webhook inbox: every platform event stored once, then processed once."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,7 +18,7 @@ class WebhookEvent(Base):
     platform: Mapped[str] = mapped_column(String(16))
     # The platform's id for the event (see bot.types.InboundEvent.event_key).
     event_key: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     error: Mapped[str | None] = mapped_column(String(500))

@@ -40,7 +40,7 @@ RECOVERY_BATCH = 1000
 # `prepare` runs outside any transaction and its result goes to each event's handler.
 Preparer = Callable[[Sequence[InboundEvent]], Awaitable[Any]]
 EventHandler = Callable[[AsyncSession, InboundEvent, Any], Awaitable[None]]
-Reparser = Callable[[str, dict, str], InboundEvent | None]
+Reparser = Callable[[str, dict[str, Any], str], InboundEvent | None]
 
 
 class EventProcessor:

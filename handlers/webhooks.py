@@ -92,7 +92,7 @@ def _deeper_than(data: Any, limit: int) -> bool:
 
 
 async def accept(inbox: InboxWriter, processor: EventProcessor, events: list[InboundEvent],
-                 envelopes: list[dict]) -> None:
+                 envelopes: list[dict[str, Any]]) -> None:
     """Store the events durably (shared commit with concurrent requests), then queue the
     new ones for processing."""
     processor.submit(await inbox.store(events, envelopes))
@@ -103,11 +103,11 @@ def accepted() -> Response:
     return Response(b'{"ok":true}', media_type="application/json")
 
 
-def line_envelope(body: dict[str, Any], event: InboundEvent) -> dict:
+def line_envelope(body: dict[str, Any], event: InboundEvent) -> dict[str, Any]:
     return {"destination": body.get("destination"), "events": [event.raw]}
 
 
-def messenger_envelope(entry_meta: dict[str, Any], event: InboundEvent) -> dict:
+def messenger_envelope(entry_meta: dict[str, Any], event: InboundEvent) -> dict[str, Any]:
     field = "standby" if event.standby else "messaging"
     return {"object": "page", "entry": [{**entry_meta, field: [event.raw]}]}
 
@@ -164,7 +164,7 @@ async def messenger_webhook(request: Request, settings: SettingsDep, inbox: Inbo
     return accepted()
 
 
-def reparse(platform: str, envelope: dict, event_key: str) -> InboundEvent | None:
+def reparse(platform: str, envelope: dict[str, Any], event_key: str) -> InboundEvent | None:
     """Rebuild a stored event (after a restart) from the envelope kept with it."""
     parse = line_parser.parse_events if platform == "line" else messenger_parser.parse_events
     events = parse(envelope)

@@ -5,7 +5,7 @@ enforced by a unique key on the ledger entry."""
 import calendar
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, extract, or_, select
+from sqlalchemy import ColumnElement, and_, exists, extract, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.models import Member
@@ -76,7 +76,7 @@ async def grant_referral_reward(
     )
 
 
-def _birthday_matches(today: date):  # type: ignore[no-untyped-def]
+def _birthday_matches(today: date) -> ColumnElement[bool]:
     month = extract("month", Member.birthday)
     day = extract("day", Member.birthday)
     matches = and_(month == today.month, day == today.day)

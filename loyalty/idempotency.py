@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from core.clock import utcnow
 from core.db import dialect_insert
@@ -40,7 +41,7 @@ _records = IdempotencyRecord.__table__.c
 
 
 @cache
-def _claim(dialect: str):  # type: ignore[no-untyped-def]
+def _claim(dialect: str) -> ReturningInsert[int]:
     return (
         dialect_insert(dialect, IdempotencyRecord.__table__)
         .on_conflict_do_nothing(index_elements=["scope", "key"])

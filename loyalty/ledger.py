@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 from cards.models import Member
 from core.db import dialect_insert
@@ -21,7 +22,7 @@ IS_LIVE = ~exists().where(_Void.reverses_entry_id == LedgerEntry.id) & (LedgerEn
 
 
 @cache
-def _lock_statement(dialect: str):  # type: ignore[no-untyped-def]
+def _lock_statement(dialect: str) -> ExecutableReturnsRows:
     """The member's balance row, inserted if missing, locked and returned in one
     statement (built once per database kind: every loyalty write runs it). The no-op
     DO UPDATE is what locks an existing row, like SELECT ... FOR UPDATE would, and
@@ -55,7 +56,8 @@ async def lock_balance(
         raise NotFound(locale)
     statement = _lock_statement(session.get_bind().dialect.name)
     result = await session.execute(statement, {"member_id": member_id, "now": now})
-    return result.scalar_one()
+    balance: Balance = result.scalar_one()  # from_statement's rows are untyped
+    return balance
 
 
 async def append_entry(

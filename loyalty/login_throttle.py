@@ -36,7 +36,7 @@ class _Failures:
         if self.count < free:
             return 0.0
         doublings = min(self.count - free, 32)  # far past the cap already
-        delay = min(FIRST_WAIT_SECONDS * 2**doublings, MAX_WAIT_SECONDS)
+        delay = min(FIRST_WAIT_SECONDS * 2.0**doublings, MAX_WAIT_SECONDS)
         return max(self.last + delay - now, 0.0)
 
 

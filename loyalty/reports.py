@@ -126,7 +126,7 @@ async def store_figures(
     new_members = await _new_members(session, store_id, periods)
     width = len(columns) // len(periods)
     return [
-        StoreFigures(*_chunk(row, index, width), joined)
+        StoreFigures(*_chunk(row, index, width) + [joined])
         for index, joined in enumerate(new_members)
     ]
 

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.db import rows_changed
 from loyalty.access import require_store_actor
 from loyalty.balances import RewardView
 from loyalty.errors import AlreadyRedeemed, NoReward, RewardExpired
@@ -152,13 +153,14 @@ async def redeem_reward(
     assert reward is not None
     # The member lock already serialises this; the conditional UPDATE makes a second
     # redemption impossible even for a caller that skipped the lock.
-    claimed = await session.execute(
+    claimed = await rows_changed(
+        session,
         update(Reward)
         .where(Reward.id == reward_id, Reward.status == "available")
         .values(status="redeemed", redeemed_at=now, redeemed_store_id=store_id)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="fetch"),
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed != 1:
         raise AlreadyRedeemed(locale)
     program = await session.get(Program, reward.program_id)
     assert program is not None

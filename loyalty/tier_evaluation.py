@@ -4,7 +4,7 @@ under the program in force, upgrades and downgrades alike."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.ledger import IS_LIVE
@@ -71,7 +71,7 @@ async def _set_tier(session: AsyncSession, member_ids: list[int], tier: str | No
     )
 
 
-def _measure(name: str):  # type: ignore[no-untyped-def]
+def _measure(name: str) -> ColumnElement[int]:
     if name == "spend":
         return func.coalesce(func.sum(LedgerEntry.amount), 0)
     return func.count(LedgerEntry.id)

@@ -301,7 +301,8 @@ def _narrowcast_recipients(state: SandboxState, body: dict[str, Any]) -> list[st
     recipients = state.line_followers()
     recipient = body.get("recipient") or {}
     if recipient.get("type") == "audience":
-        audience = state.audience(recipient.get("audienceGroupId"))
+        group_id = recipient.get("audienceGroupId")
+        audience = state.audience(group_id) if isinstance(group_id, int) else None
         if audience is None:
             raise line_invalid_property("recipient.audienceGroupId", "audience not found")
         recipients = [user_id for user_id in recipients if user_id in audience.user_ids]

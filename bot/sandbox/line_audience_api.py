@@ -78,8 +78,9 @@ def _user_ids(body: dict[str, Any]) -> list[str]:
         raise line_invalid_property("audiences", "must be an array")
     if len(audiences) > MAX_IDS_PER_CALL:
         raise line_invalid_property("audiences", f"Size must be between 0 and {MAX_IDS_PER_CALL}")
-    ids = [entry.get("id") for entry in audiences if isinstance(entry, dict)]
-    if len(ids) != len(audiences) or not all(isinstance(i, str) and i for i in ids):
+    ids = [entry["id"] for entry in audiences
+           if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]]
+    if len(ids) != len(audiences):
         raise line_invalid_property("audiences[].id", "must be specified")
     return ids
 

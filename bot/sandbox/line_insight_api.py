@@ -14,12 +14,13 @@ from fastapi import APIRouter, Query
 from bot.sandbox.admission import admit
 from bot.sandbox.errors import PlatformRoute, line_invalid_property
 from bot.sandbox.line_common import LINE_REFUSALS as REFUSALS
+from bot.sandbox.records import SendEndpoint
 from bot.sandbox.state import SandboxState
 
 LINE_TIME = timezone(timedelta(hours=9))
 DAY_FORMAT = "%Y%m%d"
 # GetNumberOfMessageDeliveriesResponse's field for each LINE send endpoint.
-DELIVERY_FIELDS = {
+DELIVERY_FIELDS: dict[SendEndpoint, str] = {
     "reply": "apiReply",
     "push": "apiPush",
     "multicast": "apiMulticast",

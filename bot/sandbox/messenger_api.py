@@ -87,8 +87,7 @@ def messenger_api_router(state: SandboxState, *, page_access_token: str) -> APIR
             raise _invalid_param(
                 "Param messaging_type must be one of RESPONSE, UPDATE, MESSAGE_TAG"
             )
-        message = body.get("message")
-        _check_message(message)
+        message = _checked_message(body.get("message"))
         _check_recipient(state, recipient_id)
         tag = body.get("tag")
         _check_policy(state, recipient_id, messaging_type, tag)
@@ -178,7 +177,7 @@ def _check_policy(state: SandboxState, recipient_id: str, messaging_type: str, t
         raise _outside_window()
 
 
-def _check_message(message: Any) -> None:
+def _checked_message(message: Any) -> dict[str, Any]:
     if not isinstance(message, dict) or not ("text" in message or "attachment" in message):
         raise _invalid_param("Param message must contain text or attachment")
     text = message.get("text")
@@ -200,6 +199,7 @@ def _check_message(message: Any) -> None:
             raise _invalid_param(
                 f"Param text must be at most {MAX_BUTTON_TEMPLATE_TEXT} characters"
             )
+    return message
 
 
 def _check_generic_template(elements: Any) -> None:

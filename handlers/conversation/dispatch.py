@@ -39,14 +39,15 @@ class Conversation:
         """The profiles of everyone in the batch who may join while it is handled: not
         (yet) a following member, following again, or leaving within the batch. Read
         in a short transaction of its own, fetched after it closed."""
-        speakers = {(e.platform, e.user_id) for e in events if _may_speak(e)}
+        speakers = {speaker for e in events if (speaker := _speaker(e))}
         if not speakers:
             return {}
         async with self.db.transaction() as session:
             following = await members.following_identities(session, speakers)
-        leaving = {(e.platform, e.user_id) for e in events if e.kind == "unfollow"}
-        joining = {(e.platform, e.user_id) for e in events
-                   if _may_speak(e) and intent_of(e).name == "join"}
+        leaving = {(e.platform, e.user_id) for e in events
+                   if e.kind == "unfollow" and e.user_id is not None}
+        joining = {speaker for e in events
+                   if (speaker := _speaker(e)) and intent_of(e).name == "join"}
         wanted = sorted((speakers - following) | (speakers & (leaving | joining)))
         fetched = await asyncio.gather(*(self.senders[platform].profile(user_id)
                                          for platform, user_id in wanted))
@@ -57,31 +58,33 @@ class Conversation:
         if event.chat_type != "user":
             self._answer_group(session, event)
             return
-        if event.user_id is None:
+        user_id = event.user_id
+        if user_id is None:
             return
         if event.kind == "unfollow":
             await members.mark_unfollowed(session, platform=event.platform,
-                                          platform_user_id=event.user_id, now=utcnow())
+                                          platform_user_id=user_id, now=utcnow())
             return
         if event.standby:  # another app owns the chat: its words are not for us
             return
-        turn = await self._take_turn(session, event, profiles)
+        turn = await self._take_turn(session, event, user_id, profiles)
         self._reply(session, event, turn.replies)
 
-    async def _take_turn(self, session: AsyncSession, event: InboundEvent,
+    async def _take_turn(self, session: AsyncSession, event: InboundEvent, user_id: str,
                          profiles: Profiles) -> Turn:
         """Join the person if they are new or back, greet them if so, then act on what
         they said."""
         now = utcnow()
         identity = await members.find_identity(session, platform=event.platform,
-                                               platform_user_id=event.user_id)
+                                               platform_user_id=user_id)
         intent = intent_of(event)
         greeting = None
         if identity is None or not identity.following or intent.name == "join":
             # Joining takes the referral code along, so a referral needs no turn of its own.
             referral = intent.argument if intent.name in JOIN_INTENTS else None
-            profile = profiles.get((event.platform, event.user_id))
-            joined = await self._join(session, event, profile=profile, referral=referral)
+            profile = profiles.get((event.platform, user_id))
+            joined = await self._join(session, event, user_id, profile=profile,
+                                      referral=referral)
             identity = joined.identity
             if joined.created or intent.name in JOIN_INTENTS:
                 greeting = intents.welcome if joined.created else intents.welcome_back
@@ -95,11 +98,10 @@ class Conversation:
             await intents.INTENTS[intent.name](turn, intent.argument)
         return turn
 
-    async def _join(self, session: AsyncSession, event: InboundEvent, *,
+    async def _join(self, session: AsyncSession, event: InboundEvent, user_id: str, *,
                     profile: Profile | None, referral: str | None) -> members.JoinResult:
-        assert event.user_id is not None
         joined = await members.join_member(
-            session, platform=event.platform, platform_user_id=event.user_id,
+            session, platform=event.platform, platform_user_id=user_id,
             display_name=profile.display_name if profile else None,
             locale=normalize_locale(profile.language if profile else None),
             secret_key=self.settings.secret_key, referral_code=referral,
@@ -126,7 +128,10 @@ class Conversation:
                      order_key=f"{event.platform}:{event.user_id}")
 
 
-def _may_speak(event: InboundEvent) -> bool:
-    """Whether the conversation may take a turn for the event (and so join its sender)."""
-    return (event.chat_type == "user" and event.user_id is not None
-            and event.kind != "unfollow" and not event.standby)
+def _speaker(event: InboundEvent) -> tuple[str, str] | None:
+    """The (platform, user id) the conversation may take a turn for on this event (and so
+    join); None for groups, anonymous events, unfollows and standby."""
+    if (event.chat_type != "user" or event.user_id is None
+            or event.kind == "unfollow" or event.standby):
+        return None
+    return (event.platform, event.user_id)

@@ -58,7 +58,7 @@ def _recording_app(sandbox: LineSandbox) -> FastAPI:
     )
 
     @app.middleware("http")
-    async def record(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def record(request: Request, call_next):
         body = await request.body()
         path = request.url.path
         sandbox.requests.append(SeenRequest(

@@ -2,6 +2,7 @@
 platforms served on loopback."""
 
 import io
+from typing import cast
 
 import pytest
 from PIL import Image
@@ -44,7 +45,9 @@ def test_each_area_carries_a_centred_label(image: bytes) -> None:
 def test_light_colours_get_dark_labels() -> None:
     light = draw_richmenu_image(("Card", "Stamps", "Invite"), color="#FDE68A")
     with Image.open(io.BytesIO(light)) as opened:
-        darkest = min(sum(pixel) for pixel in opened.convert("RGB").get_flattened_data())
+        # An RGB image's pixels are (red, green, blue) tuples.
+        pixels = cast(tuple[tuple[int, int, int], ...], opened.convert("RGB").get_flattened_data())
+        darkest = min(sum(pixel) for pixel in pixels)
     assert darkest < 200
 
 

@@ -29,7 +29,7 @@ class FakeLine:
         app = FastAPI()
 
         @app.middleware("http")
-        async def record(request: Request, call_next):  # type: ignore[no-untyped-def]
+        async def record(request: Request, call_next):
             body = await request.body()
             self.calls.append(
                 (request.url.path, dict(request.headers), request.query_params or body)

@@ -193,7 +193,7 @@ def test_other_objects_give_no_events() -> None:
     body = payload_json("messenger", "message_text.json")
     body["object"] = "instagram"
     assert parse_events(body) == []
-    assert parse_events([]) == []  # type: ignore[arg-type]
+    assert parse_events([]) == []  # type: ignore[arg-type]  # a JSON array, not an object
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.sandbox import SandboxState, simulator_router
+from bot.sandbox.records import CustomerAction
 from core.errors import install_error_handler
 
 LINE_SECRET = "test-line-channel-secret"
@@ -145,6 +146,7 @@ async def test_a_tapped_postback_button_becomes_a_postback_event(
     assert isinstance(event, PostbackEvent)
     assert event.postback.data == "action=rewards"
     [shown] = sim_state.transcript("line", user_id)
+    assert isinstance(shown, CustomerAction)
     assert (shown.kind, shown.text) == ("postback", "我的獎勵")
 
 
@@ -158,9 +160,11 @@ async def test_block_sends_an_unfollow_event_and_a_later_follow_is_an_unblock(
     [event] = parse_line(body, headers)
     assert isinstance(event, UnfollowEvent)
     assert "replyToken" not in json.loads(body)["events"][0]
-    assert not sim_state.user("line", user_id).following  # type: ignore[union-attr]
+    user = sim_state.user("line", user_id)
+    assert user is not None and not user.following
     await act(sim, "line", user_id, action="follow")
     [again] = parse_line(*receiver.last()[1:])
+    assert isinstance(again, FollowEvent)
     assert again.follow.is_unblocked is True
 
 

@@ -5,6 +5,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import cli
+from core.settings import get_settings
 from loyalty.pos_keys import authenticate_pos_key
 from loyalty.staff import authenticate_staff
 from tests.counter.test_cli import query
@@ -26,7 +27,7 @@ def test_the_pos_key_stands_whole_on_a_line_of_its_own_and_authenticates(narrow_
     lines = narrow_demo.splitlines()
     key = lines[lines.index("POS key (first store, shown once):") + 1]
     assert len(key) > 40
-    assert query(cli.get_settings().database_url,
+    assert query(get_settings().database_url,
                  lambda session: authenticate_pos_key(session, key)) is not None
 
 
@@ -35,5 +36,5 @@ def test_each_password_stands_whole_on_a_line_of_its_own_and_signs_in(narrow_dem
     lines = narrow_demo.splitlines()
     [label] = [line for line in lines if line.startswith(f"Password of {username} ")]
     password = lines[lines.index(label) + 1]
-    assert query(cli.get_settings().database_url, lambda session: authenticate_staff(
+    assert query(get_settings().database_url, lambda session: authenticate_staff(
         session, username=username, password=password))

@@ -21,7 +21,7 @@ async def punchline_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
         env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     output, _ = await process.communicate()
-    return process.returncode, output.decode()
+    return await process.wait(), output.decode()
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)

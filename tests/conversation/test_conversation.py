@@ -41,11 +41,17 @@ def last_reply(sender: CollectingSender):
     return sender.sent[-1].messages
 
 
-async def member_of(harness, platform: str, user_id: str) -> Member | None:
+async def find_member(harness, platform: str, user_id: str) -> Member | None:
     async with harness.app.state.db.transaction() as session:
         identity = await session.scalar(select(MemberIdentity).where(
             MemberIdentity.platform == platform, MemberIdentity.platform_user_id == user_id))
         return None if identity is None else await session.get(Member, identity.member_id)
+
+
+async def member_of(harness, platform: str, user_id: str) -> Member:
+    member = await find_member(harness, platform, user_id)
+    assert member is not None, f"{platform} {user_id} is no member"
+    return member
 
 
 async def test_follow_joins_and_answers_with_greeting_card_and_consent_question(settings, senders):
@@ -57,6 +63,7 @@ async def test_follow_joins_and_answers_with_greeting_card_and_consent_question(
     assert isinstance(card, Card)
     assert (card.stamps, card.stamps_required) == (0, 3)
     assert card.image_url.startswith("http://testserver/c/") and card.image_url.endswith(".png")
+    assert card.short_code is not None
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", card.short_code)
     assert card.buttons[0].url == f"http://testserver/card/{member.card_key}"
     assert [b.payload for b in consent.quick_replies] == ["consent:yes", "consent:no"]
@@ -96,12 +103,12 @@ async def test_delete_asks_once_then_erases_personal_data(settings, senders):
         assert isinstance(question, Choice)
         assert [b.payload for b in question.buttons] == ["delete:yes", "delete:no"]
         await say_line(harness, line_postback("U-amy", "delete:no"))
-        assert await member_of(harness, "line", "U-amy") is not None
+        assert await find_member(harness, "line", "U-amy") is not None
         await say_line(harness, line_postback("U-amy", "delete:yes"))
-        assert await member_of(harness, "line", "U-amy") is None
+        assert await find_member(harness, "line", "U-amy") is None
         async with harness.app.state.db.transaction() as session:
             erased = await session.get(Member, member_id)
-    assert erased.display_name is None and erased.deleted_at is not None
+    assert erased is not None and erased.display_name is None and erased.deleted_at is not None
     assert last_reply(senders["line"])[0].text == t("chat.delete.done", "zh-TW",
                                                     brand=settings.brand_name)
 
@@ -159,7 +166,9 @@ async def test_link_code_joins_a_line_and_a_messenger_identity_into_one_member(s
     async with running_app(settings, senders=senders) as harness:
         await say_line(harness, line_event("follow", "U-amy"))
         await say_line(harness, line_text("U-amy", "連結"))
-        code = re.search(r"\d{6}", last_reply(senders["line"])[0].text).group(0)
+        shown = re.search(r"\d{6}", last_reply(senders["line"])[0].text)
+        assert shown is not None
+        code = shown.group(0)
         await harness.post_messenger(messenger_body(messenger_postback("P-amy", "GET_STARTED")))
         await harness.post_messenger(messenger_body(messenger_text("P-amy", f"link {code}")))
         await harness.drain()
@@ -206,6 +215,7 @@ async def test_a_member_can_give_a_birthday_for_the_birthday_reward(settings, se
         assert (await member_of(harness, "line", "U-amy")).birthday is None
         await say_line(harness, line_text("U-amy", "生日 1990/5/12"))
         birthday = (await member_of(harness, "line", "U-amy")).birthday
+    assert birthday is not None
     assert (birthday.year, birthday.month, birthday.day) == (1990, 5, 12)
     assert last_reply(senders["line"])[0].text == t("chat.birthday.saved", "zh-TW",
                                                     brand=settings.brand_name, month=5, day=12)

@@ -3,6 +3,8 @@ HTTP call inside it would hold SQLite's write lock for up to the HTTP timeout.""
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.pool import QueuePool
+
 from bot.sender import CollectingSender
 from bot.types import Profile
 from core.db import Database
@@ -18,9 +20,11 @@ class WatchingSender(CollectingSender):
     db: Database | None = None
     connections_in_use: list[int] = field(default_factory=list)
 
-    async def profile(self, user_id):  # type: ignore[no-untyped-def]
+    async def profile(self, user_id):
         assert self.db is not None
-        self.connections_in_use.append(self.db.engine.pool.checkedout())
+        pool = self.db.engine.pool
+        assert isinstance(pool, QueuePool)
+        self.connections_in_use.append(pool.checkedout())
         return await super().profile(user_id)
 
 

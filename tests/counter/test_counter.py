@@ -66,11 +66,12 @@ async def test_the_fresh_card_survives_the_rollback_of_the_refusing_transaction(
     assert refused.value.member_id == shop["member"]
     await notifier.drain()
     [push] = senders["line"].sent
-    assert isinstance(push.messages[1], Card)
+    card = push.messages[1]
+    assert isinstance(card, Card) and card.short_code is not None
     async with db.transaction() as session:
         kept = await session.scalar(select(ShortCode.code).where(
             ShortCode.member_id == shop["member"]))
-    assert kept is not None and push.messages[1].short_code.replace("-", "") == kept
+    assert kept is not None and card.short_code.replace("-", "") == kept
 
 
 async def test_a_forged_token_is_invalid_in_the_staff_language(db, settings, shop):
@@ -117,6 +118,7 @@ async def test_redeem_by_member_id_and_void_by_a_manager(db, settings, shop):
                                         actor=barista(shop), reward_id=reward.id,
                                         member_id=shop["member"], now=now)
     assert redeemed.message == "已兌換：免費飲料" and redeemed.member.rewards_available == []
+    assert redeemed.entry_id is not None
     manager = CounterActor(store_id=shop["store"], staff_id=shop["manager"], locale="en")
     async with db.transaction() as session:
         undone = await counter.void(session, actor=manager, entry_id=redeemed.entry_id,
@@ -137,6 +139,7 @@ async def test_recent_actions_list_the_counters_stamps_and_redemptions_newest_fi
         second = await counter.add_visit(session, secret_key=settings.secret_key,
                                          actor=barista(shop),
                                          token=token_for(settings, shop["member"]), now=now)
+    assert second.entry_id is not None
     async with db.transaction() as session:
         await counter.void(session, actor=barista(shop), entry_id=second.entry_id, now=now)
     async with db.transaction() as session:

@@ -23,7 +23,7 @@ async def test_the_card_costs_one_query_with_rewards_and_a_tier(db: Database) ->
     await visit(db, shop, T0 + 24 * HOUR)
     statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+    def count(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)

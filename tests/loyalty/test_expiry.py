@@ -9,7 +9,7 @@ from tests.loyalty.factories import T0, cached_and_ledger_stamps, open_shop
 DAY = timedelta(days=1)
 
 
-async def expire(db: Database, at):  # type: ignore[no-untyped-def]
+async def expire(db: Database, at):
     async with db.transaction() as session:
         return await expire_due(session, now=at)
 

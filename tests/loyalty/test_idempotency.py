@@ -9,7 +9,7 @@ from loyalty.visits import record_visit
 from tests.loyalty.factories import T0, Shop, open_shop
 
 
-async def stamp_once(db: Database, shop: Shop, key: str, body: dict):  # type: ignore[no-untyped-def]
+async def stamp_once(db: Database, shop: Shop, key: str, body: dict):
     async with db.transaction() as session:
 
         async def work() -> tuple[int, dict]:

@@ -32,7 +32,7 @@ operations = st.lists(
 )
 
 
-async def run(db: Database, shop: Shop, operation: tuple, clock):  # type: ignore[no-untyped-def]
+async def run(db: Database, shop: Shop, operation: tuple, clock):
     kind, number, amount = operation
     if kind == "visit":
         clock += timedelta(hours=number)
@@ -103,7 +103,7 @@ async def assert_invariants(db: Database, member_id: int) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(operations=operations)
-async def test_the_cached_balance_always_equals_the_ledger(db: Database, operations) -> None:  # type: ignore[no-untyped-def]
+async def test_the_cached_balance_always_equals_the_ledger(db: Database, operations) -> None:
     # Each example is a new shop and member in the same database.
     shop = await open_shop(db, spend_per_stamp=10000, stamp_expiry_days=20, reward_expiry_days=10)
     clock = T0

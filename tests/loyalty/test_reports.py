@@ -66,7 +66,7 @@ async def adjust(db: Database, shop: Shop, member_id: int, stamps: int, at: date
                             reason="missed", now=at, store_id=shop.store_id)
 
 
-async def report(db: Database, store_id: int):  # type: ignore[no-untyped-def]
+async def report(db: Database, store_id: int):
     async with db.transaction() as session:
         return await store_report(session, store_id=store_id, timezone="Asia/Taipei", now=NOW)
 

@@ -21,7 +21,7 @@ TIERS = {
 }
 
 
-async def evaluate(db: Database, at):  # type: ignore[no-untyped-def]
+async def evaluate(db: Database, at):
     async with db.transaction() as session:
         return await evaluate_tiers(session, now=at)
 

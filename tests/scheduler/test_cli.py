@@ -59,8 +59,11 @@ def test_the_scheduler_runs_as_its_own_process_and_stops_on_sigterm(database_url
     lines: queue.Queue[str] = queue.Queue()
     with subprocess.Popen([str(PUNCHLINE), "scheduler"], env=environment, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
-        reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
-                                  daemon=True)
+        def read_lines() -> None:
+            for line in process.stdout or ():
+                lines.put(line)
+
+        reader = threading.Thread(target=read_lines, daemon=True)
         reader.start()
         try:
             while "scheduler leading" not in (line := lines.get(timeout=GIVE_UP_SECONDS)):

@@ -65,14 +65,16 @@ def test_the_valid_payload_the_hostile_ones_are_made_from_is_a_session() -> None
     assert session is not None and session.staff_id == 1
 
 
-PAGE_ROUTES = [
+Route = tuple[str, str, dict[str, object] | None]  # method, path, body
+
+PAGE_ROUTES: list[Route] = [
     ("GET", "/staff/", None),
     ("GET", "/staff/store", None),
     ("POST", "/staff/store", {"store_id": "1", "csrf": "x"}),
     ("GET", "/staff/report", None),
     ("POST", "/staff/logout", {"csrf": "x"}),
 ]
-API_ROUTES = [
+API_ROUTES: list[Route] = [
     ("POST", "/staff/api/lookup", {"short_code": "ABCD2345"}),
     ("POST", "/staff/api/visit", {"short_code": "ABCD2345"}),
     ("POST", "/staff/api/redeem", {"short_code": "ABCD2345", "reward_id": 1}),
@@ -93,7 +95,7 @@ def hostile_cookie_headers(secret: str) -> dict[str, bytes]:
 
 async def send(browser: httpx.AsyncClient, method: str, path: str, body: dict | None,
                cookie: bytes, *, json_body: bool) -> httpx.Response:
-    headers = {"cookie": cookie, "x-csrf-token": "x"}
+    headers = {b"cookie": cookie, b"x-csrf-token": b"x"}
     if body is None:
         return await browser.request(method, path, headers=headers)
     if json_body:

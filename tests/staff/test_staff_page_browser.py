@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.async_api import Page
+from playwright.async_api import Page, ViewportSize
 
 from app import create_app
 from cards.qr import qr_image
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 FRAME_SIZE = (640, 480)
 FAKE_CAMERA_FLAGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 SCAN_TIMEOUT_MS = 15_000
 REFUSALS_LOGGED = ("status of 400 (Bad Request)", "status of 409 (Conflict)")
 
