@@ -113,10 +113,9 @@ async def _build_senders(app: FastAPI, stack: AsyncExitStack) -> dict[str, Sende
         return network, settings.api_base(field)
 
     line_client, line_base = client_and_base("line_api_base")
-    _, line_data_base = client_and_base("line_data_api_base")
     messenger_client, messenger_base = client_and_base("messenger_api_base")
     return {
-        "line": LineSender(line_client, api_base=line_base, data_api_base=line_data_base,
+        "line": LineSender(line_client, api_base=line_base,
                            access_token=settings.line_channel_access_token,
                            accent_color=settings.brand_color),
         "messenger": MessengerSender(messenger_client, api_base=messenger_base,

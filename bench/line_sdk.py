@@ -148,7 +148,7 @@ async def run(requests: int, concurrency: int, seconds: float) -> list[Result]:
         configuration = messaging.Configuration(host=line, access_token=ACCESS_TOKEN)
         sdk_client = messaging.AsyncApiClient(configuration)
         async with sdk_client, make_http_client() as http:
-            sender = LineSender(http, api_base=line, data_api_base=line, access_token=ACCESS_TOKEN)
+            sender = LineSender(http, api_base=line, access_token=ACCESS_TOKEN)
             clients = {
                 "line-bot-sdk": sdk_calls(messaging.AsyncMessagingApi(sdk_client), user_id, tokens),
                 "LineSender": sender_calls(sender, user_id, tokens),

@@ -32,13 +32,11 @@ class LineSender:
         client: httpx.AsyncClient,
         *,
         api_base: str,
-        data_api_base: str,
         access_token: str,
         accent_color: str | None = None,
     ) -> None:
         self._client = client
         self._api_base = api_base.rstrip("/")
-        self._data_api_base = data_api_base.rstrip("/")
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._accent_color = accent_color
 

@@ -17,17 +17,6 @@ EndpointKind = Literal[
     "send",
     "graph_other",
 ]
-ENDPOINT_KINDS: tuple[EndpointKind, ...] = (
-    "reply",
-    "push",
-    "multicast",
-    "narrowcast",
-    "broadcast",
-    "line_audience",
-    "line_other",
-    "send",
-    "graph_other",
-)
 
 
 @dataclass(frozen=True, slots=True)

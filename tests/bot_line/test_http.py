@@ -63,9 +63,9 @@ async def test_client_talks_to_a_real_server(tiny_server: str) -> None:
 async def test_sender_reports_a_refused_connection_as_retryable(tiny_server: str) -> None:
     api = f"http://127.0.0.1:{_closed_port()}"
     async with make_http_client() as client:
-        sender = LineSender(client, api_base=api, data_api_base=api, access_token="t")
+        sender = LineSender(client, api_base=api, access_token="t")
         result = await sender.push("U1", [Text("hi")])
-        reachable = LineSender(client, api_base=tiny_server, data_api_base=api, access_token="t")
+        reachable = LineSender(client, api_base=tiny_server, access_token="t")
         pushed = await reachable.push("U1", [Text("hi")])
     assert (result.ok, result.status, result.retryable) == (False, 0, True)
     assert pushed.ok and pushed.detail == {"value": 1}

@@ -76,8 +76,7 @@ async def test_narrowcast_to_an_audience_moves_through_its_phases_to_succeeded(
     audience_group_id = await line.create_audience("regulars", audience_ids)
     async with make_http_client() as client:
         sender = LineSender(
-            client, api_base=sandbox.api_base, data_api_base=sandbox.data_api_base,
-            access_token=LINE_TOKEN,
+            client, api_base=sandbox.api_base, access_token=LINE_TOKEN,
         )
         accepted = await sender.narrowcast(
             [Text("Spring sale")],
@@ -106,8 +105,7 @@ async def test_narrowcast_to_an_audience_under_50_fails_with_error_code_4(
     audience_group_id = await line.create_audience("too few", followers(sandbox, 49))
     async with make_http_client() as client:
         sender = LineSender(
-            client, api_base=sandbox.api_base, data_api_base=sandbox.data_api_base,
-            access_token=LINE_TOKEN,
+            client, api_base=sandbox.api_base, access_token=LINE_TOKEN,
         )
         accepted = await sender.narrowcast(
             [Text("Spring sale")],
@@ -125,8 +123,7 @@ async def test_message_deliveries_count_what_the_sandbox_sent_that_day(
     alice, bob, carol = followers(sandbox, 3)
     async with make_http_client() as client:
         sender = LineSender(
-            client, api_base=sandbox.api_base, data_api_base=sandbox.data_api_base,
-            access_token=LINE_TOKEN,
+            client, api_base=sandbox.api_base, access_token=LINE_TOKEN,
         )
         # Two message objects in one push still count once per recipient.
         assert (await sender.push(alice, [Text("a"), Text("b")])).ok

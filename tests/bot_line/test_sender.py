@@ -103,7 +103,7 @@ async def client(fake_line: FakeLine) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def sender(client: httpx.AsyncClient) -> LineSender:
-    return LineSender(client, api_base=API, data_api_base=DATA_API, access_token=TOKEN)
+    return LineSender(client, api_base=API, access_token=TOKEN)
 
 
 def test_line_sender_satisfies_the_sender_interface(sender: LineSender) -> None:
@@ -197,7 +197,7 @@ async def test_server_error_without_json_is_retryable(sender: LineSender) -> Non
 
 
 async def test_wrong_token_is_a_permanent_failure(client: httpx.AsyncClient) -> None:
-    sender = LineSender(client, api_base=API, data_api_base=DATA_API, access_token="wrong")
+    sender = LineSender(client, api_base=API, access_token="wrong")
     result = await sender.push("U1", HELLO)
     assert (result.ok, result.status, result.retryable) == (False, 401, False)
 
@@ -208,7 +208,7 @@ async def test_network_failures_are_retryable_status_0(failure: httpx.HTTPError)
         raise failure
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(fail)) as client:
-        sender = LineSender(client, api_base=API, data_api_base=DATA_API, access_token=TOKEN)
+        sender = LineSender(client, api_base=API, access_token=TOKEN)
         result = await sender.reply("token", "U1", HELLO)
     assert (result.ok, result.status, result.retryable) == (False, 0, True)
     assert type(failure).__name__ in (result.error or "")
