@@ -6,7 +6,7 @@ import json
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -508,3 +508,52 @@ def import_visits_command(
         more = report.rejected - len(report.first_rejections)
         hint = f" (all in {rejects})" if rejects else "; --rejects FILE writes them all"
         console.print(f"… and {more} more{hint}", markup=False, highlight=False)
+
+
+@rfm_app.command("recompute")
+def rfm_recompute(
+    as_of: Annotated[datetime | None, typer.Option(
+        "--as-of", formats=["%Y-%m-%d"],
+        help="Score as of the end of this day (YYYY-MM-DD, in TIMEZONE); today by default.")]
+    = None,
+) -> None:
+    """Recompute every member's RFM scores and segment; segment changes go to history."""
+    from zoneinfo import ZoneInfo
+
+    from core.clock import utcnow
+    from loyalty.rfm import RECOMPUTE_STEPS, recompute_scores
+
+    settings = get_settings()
+    now = utcnow()
+    day: date = as_of.date() if as_of else now.astimezone(ZoneInfo(settings.timezone)).date()
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task(f"RFM as of {day}", total=RECOMPUTE_STEPS)
+        report = _in_transaction(lambda session: recompute_scores(
+            session, as_of=day, timezone=settings.timezone,
+            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
+            on_step=lambda step: progress.update(task, advance=1, description=step)))
+    console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
+                  f"{report.segment_changes} segment changes, {report.unscored} unscored")
+
+
+@rfm_app.command("export")
+def rfm_export(file: Annotated[Path, typer.Argument(help="The CSV file to write.")]) -> None:
+    """Write every scored member's figures, scores and segment as CSV."""
+    from loyalty.rfm import EXPORT_HEADER, exported_scores
+
+    async def write(session: AsyncSession) -> int:
+        written = 0
+        with file.open("w", newline="", encoding="utf-8") as out:
+            rows = csv.writer(out)
+            rows.writerow(EXPORT_HEADER)
+            async for row in exported_scores(session):
+                rows.writerow(row)
+                written += 1
+        return written
+
+    try:
+        written = _in_transaction(write)
+    except OSError as error:
+        err_console.print(f"[red]cannot write {file}: {error.strerror}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]{written} members[/green] written to {file}")

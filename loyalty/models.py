@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -232,7 +233,8 @@ class RfmScore(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"), primary_key=True)
     recency_days: Mapped[int] = mapped_column(Integer)
     frequency: Mapped[int] = mapped_column(Integer)
-    monetary: Mapped[int] = mapped_column(Integer)  # minor units spent in the window
+    # Minor units spent in the window: a year of large visits passes 32 bits.
+    monetary: Mapped[int] = mapped_column(BigInteger)
     r: Mapped[int] = mapped_column(Integer)
     f: Mapped[int] = mapped_column(Integer)
     m: Mapped[int] = mapped_column(Integer)

@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("recency_days", sa.Integer(), nullable=False),
         sa.Column("frequency", sa.Integer(), nullable=False),
-        sa.Column("monetary", sa.Integer(), nullable=False),
+        sa.Column("monetary", sa.BigInteger(), nullable=False),
         sa.Column("r", sa.Integer(), nullable=False),
         sa.Column("f", sa.Integer(), nullable=False),
         sa.Column("m", sa.Integer(), nullable=False),
