@@ -192,7 +192,17 @@ async def import_visits(
             batch = []
     if batch:
         await _load(db, batch, report, now=now, locale=locale)
+    await _analyze(db)
     return report
+
+
+async def _analyze(db: Database) -> None:
+    """Fresh statistics after a bulk load: PostgreSQL's planner otherwise plans the next
+    RFM pass for the empty tables it last saw (seconds instead of milliseconds) until
+    autovacuum gets round to them."""
+    if not db.is_sqlite:
+        async with db.transaction() as session:
+            await session.execute(text("ANALYZE cards_member, loyalty_imported_visit"))
 
 
 def _read(rows: "csv._reader") -> list[str] | None:

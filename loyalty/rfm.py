@@ -60,6 +60,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     union_all,
 )
@@ -239,6 +240,10 @@ async def recompute_scores(
     await connection.run_sync(_staging.create)
     await session.execute(insert(_staging).from_select(
         ["member_id", *_FIGURES], scores_query(dialect, window, rules or DEFAULT_SEGMENTS)))
+    if dialect == "postgresql":
+        # Autovacuum never analyzes a temporary table: without statistics the joins
+        # below are planned for an empty one.
+        await session.execute(text(f"ANALYZE {_staging.name}"))
     step("scores computed")
     changed = await _record_changes(session, as_of=as_of, now=now)
     step("segment changes recorded")
