@@ -1,16 +1,19 @@
 """The `punchline` command line."""
 
 import asyncio
+import csv
 import json
 import os
 import secrets
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +36,10 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(program_app, name="program")
 jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+import_app = typer.Typer(help="Import a shop's history.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+rfm_app = typer.Typer(help="Members' RFM scores and segments.", no_args_is_help=True)
+app.add_typer(rfm_app, name="rfm")
 console = Console()
 err_console = Console(stderr=True)
 T = TypeVar("T")
@@ -436,3 +443,118 @@ def scheduler() -> None:
         console.print("scheduler stopped")
 
     asyncio.run(run())
+
+
+@import_app.command("visits")
+def import_visits_command(
+    file: Annotated[Path, typer.Argument(help="CSV: member_key,store,visited_at,amount.")],
+    rejects: Annotated[Path | None, typer.Option(help="Write every rejected row here (CSV "
+                                                     "with its line and reason).")] = None,
+    show: Annotated[int, typer.Option(help="Rejections to print.")] = 20,
+) -> None:
+    """Import past visits (for RFM and reports; they grant no stamps). Running it again
+    on the same file changes nothing. Exits 0 once the file was read, even with
+    rejected rows; 1 when it cannot be read or its header is wrong."""
+    from core.clock import utcnow
+    from core.db import Database
+    from loyalty.imports import HEADER, ImportFileError, Rejection, import_visits
+
+    settings = get_settings()
+    try:
+        size = file.stat().st_size
+        source = file.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        err_console.print(f"[red]cannot read {file}: {error.strerror}[/red]")
+        raise typer.Exit(1) from None
+    rejects_file = rejects.open("w", newline="", encoding="utf-8") if rejects else None
+    rejects_csv = csv.writer(rejects_file) if rejects_file else None
+    if rejects_csv:
+        rejects_csv.writerow(["line", "reason", *HEADER])
+
+    def write_rejection(rejection: Rejection) -> None:
+        if rejects_csv:
+            rejects_csv.writerow([rejection.line, rejection.reason, *rejection.fields])
+
+    def counted(progress: Progress, task: Any) -> Iterator[str]:
+        for line in source:
+            progress.advance(task, len(line.encode()))
+            yield line
+
+    async def run(progress: Progress, task: Any) -> Any:
+        database = Database(settings.database_url)
+        try:
+            return await import_visits(
+                database, counted(progress, task), minor_digits=settings.currency_minor_digits,
+                now=utcnow(), locale=settings.default_locale, on_reject=write_rejection,
+                keep_rejections=show)
+        finally:
+            await database.dispose()
+
+    try:
+        with source, Progress(console=err_console, transient=True) as progress:
+            task = progress.add_task(f"importing {file.name}", total=size)
+            report = asyncio.run(run(progress, task))
+    except ImportFileError as error:
+        err_console.print(f"[red]{file}: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        if rejects_file:
+            rejects_file.close()
+    console.print(f"[green]loaded {report.loaded}[/green], skipped as duplicates "
+                  f"{report.duplicates}, rejected {report.rejected}")
+    for rejection in report.first_rejections:
+        console.print(f"line {rejection.line}: {rejection.reason}", markup=False,
+                      highlight=False)
+    if report.rejected > len(report.first_rejections):
+        more = report.rejected - len(report.first_rejections)
+        hint = f" (all in {rejects})" if rejects else "; --rejects FILE writes them all"
+        console.print(f"… and {more} more{hint}", markup=False, highlight=False)
+
+
+@rfm_app.command("recompute")
+def rfm_recompute(
+    as_of: Annotated[datetime | None, typer.Option(
+        "--as-of", formats=["%Y-%m-%d"],
+        help="Score as of the end of this day (YYYY-MM-DD, in TIMEZONE); today by default.")]
+    = None,
+) -> None:
+    """Recompute every member's RFM scores and segment; segment changes go to history."""
+    from zoneinfo import ZoneInfo
+
+    from core.clock import utcnow
+    from loyalty.rfm import RECOMPUTE_STEPS, recompute_scores
+
+    settings = get_settings()
+    now = utcnow()
+    day: date = as_of.date() if as_of else now.astimezone(ZoneInfo(settings.timezone)).date()
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task(f"RFM as of {day}", total=RECOMPUTE_STEPS)
+        report = _in_transaction(lambda session: recompute_scores(
+            session, as_of=day, timezone=settings.timezone,
+            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
+            on_step=lambda step: progress.update(task, advance=1, description=step)))
+    console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
+                  f"{report.segment_changes} segment changes, {report.unscored} unscored")
+
+
+@rfm_app.command("export")
+def rfm_export(file: Annotated[Path, typer.Argument(help="The CSV file to write.")]) -> None:
+    """Write every scored member's figures, scores and segment as CSV."""
+    from loyalty.rfm import EXPORT_HEADER, exported_scores
+
+    async def write(session: AsyncSession) -> int:
+        written = 0
+        with file.open("w", newline="", encoding="utf-8") as out:
+            rows = csv.writer(out)
+            rows.writerow(EXPORT_HEADER)
+            async for row in exported_scores(session):
+                rows.writerow(row)
+                written += 1
+        return written
+
+    try:
+        written = _in_transaction(write)
+    except OSError as error:
+        err_console.print(f"[red]cannot write {file}: {error.strerror}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]{written} members[/green] written to {file}")

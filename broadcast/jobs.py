@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -18,6 +19,8 @@ from broadcast.models import JobRun
 from broadcast.upkeep import run_loyalty_upkeep
 from core.clock import utcnow
 from core.db import Database
+from core.settings import get_settings
+from loyalty.rfm import recompute_scores
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,15 @@ async def _loyalty_upkeep(db: Database, now: datetime, timezone: str) -> Mapping
     return (await run_loyalty_upkeep(db, now=now, timezone=timezone)).counts()
 
 
+async def _rfm_recompute(db: Database, now: datetime, timezone: str) -> Mapping[str, int]:
+    settings = get_settings()
+    async with db.transaction() as session:
+        report = await recompute_scores(
+            session, as_of=now.astimezone(ZoneInfo(timezone)).date(), timezone=timezone,
+            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments)
+    return report.counts()
+
+
 JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob(
         name="loyalty-upkeep",
@@ -53,6 +65,13 @@ JOBS: tuple[ScheduledJob, ...] = (
         "purge expired short codes.",
         cron={"hour": 3, "minute": 0},
         work=_loyalty_upkeep,
+    ),
+    ScheduledJob(
+        name="rfm-recompute",
+        description="Recompute members' RFM scores and segments as of today; record "
+        "segment changes.",
+        cron={"hour": 3, "minute": 30},
+        work=_rfm_recompute,
     ),
 )
 

@@ -28,3 +28,9 @@ class LinkSamePlatform(CardError):
     """The code was typed on a platform its member already has an identity on."""
 
     code = "link_same_platform"
+
+
+class MemberKeyUnknown(CardError):
+    """No live member has the key given."""
+
+    code = "member_key_unknown"

@@ -5,11 +5,14 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cards.codes import new_member_key
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
 
 # The longest display name kept (a profile's longer name is cut: cards.service).
 DISPLAY_NAME_LENGTH = 200
+# The longest member key: an external customer id from an import, or our own "pl_..." key.
+MEMBER_KEY_LENGTH = 64
 
 
 class Member(Base):
@@ -25,6 +28,10 @@ class Member(Base):
     marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Random key in the live card page's URL; rotating it revokes old links.
     card_key: Mapped[str] = mapped_column(String(40), unique=True)
+    # The member's public key: the customer id an import named them by, or a generated
+    # "pl_..." key for members who joined in chat. Exports and imports name members by it.
+    member_key: Mapped[str] = mapped_column(String(MEMBER_KEY_LENGTH), unique=True,
+                                            default=new_member_key)
     referral_code: Mapped[str] = mapped_column(String(16), unique=True)
     referred_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("cards_member.id"))
     birthday: Mapped[date | None] = mapped_column(Date)

@@ -12,8 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from cards.codes import normalize_code, random_code
-from cards.errors import LinkCodeExpired, LinkCodeInvalid, LinkCodeUsed, LinkSamePlatform
+from cards.codes import new_member_key, normalize_code, random_code
+from cards.errors import (
+    LinkCodeExpired,
+    LinkCodeInvalid,
+    LinkCodeUsed,
+    LinkSamePlatform,
+    MemberKeyUnknown,
+)
 from cards.models import (
     DISPLAY_NAME_LENGTH,
     ErasedIdentity,
@@ -287,6 +293,8 @@ async def erase_member(
     member.marketing_opt_in = False
     member.marketing_consent_at = now
     member.card_key = new_card_key()
+    # An imported customer id would tie the anonymous row back to the shop's records.
+    member.member_key = new_member_key()
     member.referral_code = await _unused_referral_code(session)
     member.deleted_at = now
     await session.execute(delete(ShortCode).where(ShortCode.member_id == member.id))
@@ -348,6 +356,37 @@ async def redeem_link_code(
     if claimed != 1:
         raise LinkCodeUsed()
     link.used_at = now
+    await _move_identity(session, identity, target, now)
+    return target
+
+
+async def link_identity_by_member_key(
+    session: AsyncSession, *, member_key: str, identity: MemberIdentity, now: datetime
+) -> Member:
+    """Move a chat identity onto the member a key names: how a member imported from the
+    shop's history (who has no chat identity) gets the chat of the person who joined,
+    once staff or the console have matched the two (say, by the POS customer id). The
+    same rules as a link code: refused for an unknown or erased key
+    (member_key_unknown) and for a member already on that platform
+    (link_same_platform)."""
+    target = await session.scalar(
+        select(Member).where(Member.member_key == member_key, Member.deleted_at.is_(None))
+    )
+    if target is None:
+        raise MemberKeyUnknown()
+    if target.id == identity.member_id:
+        return target
+    if any(existing.platform == identity.platform for existing in target.identities):
+        raise LinkSamePlatform()
+    await _move_identity(session, identity, target, now)
+    return target
+
+
+async def _move_identity(
+    session: AsyncSession, identity: MemberIdentity, target: Member, now: datetime
+) -> None:
+    """The identity now belongs to `target`. Its old member, left without identities, is
+    marked deleted: it was only just created by the follow."""
     previous = identity.member
     identity.member = target
     if not previous.identities:
@@ -355,7 +394,6 @@ async def redeem_link_code(
         previous.display_name = None
         previous.marketing_opt_in = False
     await session.flush()
-    return target
 
 
 async def member_by_card_key(session: AsyncSession, card_key: str) -> Member | None:

@@ -1,9 +1,9 @@
 """One settings class, read from the environment and `.env` (see .env.example)."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # also the default of .env.example
@@ -21,6 +21,27 @@ MIN_SECRET_KEY_LENGTH = 32
 # Where the sandbox serves each platform API, under /sandbox of the app.
 SANDBOX_PATHS = {"line_api_base": "line", "line_data_api_base": "line-data",
                  "messenger_api_base": "graph"}
+
+
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
+class RfmSegmentRule(BaseModel):
+    """One row of the RFM segment table: a member whose r, f and m scores each lie in
+    the row's inclusive [lower, upper] range belongs to `name` (see loyalty.rfm)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    r: tuple[Score, Score]
+    f: tuple[Score, Score]
+    m: tuple[Score, Score]
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> "RfmSegmentRule":
+        for letter in ("r", "f", "m"):
+            lower, upper = getattr(self, letter)
+            if lower > upper:
+                raise ValueError(f"{self.name}: {letter} range {lower}-{upper} is empty")
+        return self
 
 
 class Settings(BaseSettings):
@@ -62,6 +83,15 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     # How often a standby scheduler tries to take the lead, and the leader checks it holds it.
     scheduler_check_seconds: float = 10.0
+
+    # Digits of the brand currency's minor unit: imported amounts ("120.50") are stored
+    # as integers of minor units, like every amount (2: 120.50 is 12050).
+    currency_minor_digits: int = Field(default=2, ge=0, le=4)
+    # RFM (loyalty.rfm): frequency and spend count the visits of this many days.
+    rfm_window_days: int = Field(default=365, ge=1, le=3650)
+    # The RFM segment table, in order, a later matching row overriding an earlier one;
+    # None: loyalty.rfm.DEFAULT_SEGMENTS (the CRAN rfm package's example table).
+    rfm_segments: list[RfmSegmentRule] | None = None
 
     # Production expects PostgreSQL; SQLite (one process, one machine) only when chosen.
     allow_sqlite_in_production: bool = False

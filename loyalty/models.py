@@ -1,13 +1,16 @@
 """Tables of the loyalty engine: stores and staff, program versions, the append-only
-ledger, rewards, the cached balance per member and stored idempotent answers."""
+ledger, rewards, the cached balance per member, stored idempotent answers, visits
+imported from a shop's past, and members' RFM scores with their segment history."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -200,3 +203,58 @@ class IdempotencyRecord(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ImportedVisit(Base):
+    """A visit from the shop's history before Punchline (a POS export). It counts for
+    RFM and reports, and never for stamps or rewards: it is not on the ledger. The
+    unique key makes importing the same file twice change nothing."""
+
+    __tablename__ = "loyalty_imported_visit"
+    __table_args__ = (
+        UniqueConstraint("member_id", "store_id", "visited_at", "amount"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("loyalty_store.id"))
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    amount: Mapped[int] = mapped_column(Integer)  # minor units spent
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RfmScore(Base):
+    """A member's current RFM figures and scores (loyalty.rfm); members without a visit
+    in the window have no row."""
+
+    __tablename__ = "loyalty_rfm_score"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"), primary_key=True)
+    recency_days: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[int] = mapped_column(Integer)
+    # Minor units spent in the window: a year of large visits passes 32 bits.
+    monetary: Mapped[int] = mapped_column(BigInteger)
+    r: Mapped[int] = mapped_column(Integer)
+    f: Mapped[int] = mapped_column(Integer)
+    m: Mapped[int] = mapped_column(Integer)
+    segment: Mapped[str] = mapped_column(String(64), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RfmSegmentChange(Base):
+    """A member moving between RFM segments: None as `from_segment` is a first score,
+    None as `to_segment` a member whose last visit left the window."""
+
+    __tablename__ = "loyalty_rfm_segment_change"
+    __table_args__ = (
+        Index("ix_loyalty_rfm_segment_change_member_changed", "member_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"))
+    from_segment: Mapped[str | None] = mapped_column(String(64))
+    to_segment: Mapped[str | None] = mapped_column(String(64))
+    as_of: Mapped[date] = mapped_column(Date)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
