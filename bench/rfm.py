@@ -24,6 +24,7 @@ import random
 import resource
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -34,8 +35,8 @@ from sqlalchemy import text
 from bench.servers import database
 from core.clock import utcnow
 from core.db import Database
-from loyalty.imports import HEADER, import_visits
-from loyalty.rfm import recompute_scores
+from loyalty.imports import HEADER, ImportReport, import_visits
+from loyalty.rfm import RecomputeReport, recompute_scores
 from loyalty.stores import create_store
 
 console = Console(width=120)
@@ -71,7 +72,26 @@ def peak_memory_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-async def run(url: str, path: Path, today: date) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class Checks:
+    """Per score: its values in use with their member counts, and how many figure values
+    members with different scores share (0: identical members, identical scores)."""
+
+    scores: dict[str, tuple[dict[int, int], int]]
+    plain_frequency_cuts: list[float]  # what plain quintiles of the members would cut at
+    segments: list[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    report: ImportReport
+    import_s: float
+    scores: RecomputeReport
+    recompute_s: float
+    checks: Checks
+
+
+async def run(url: str, path: Path, today: date) -> Run:
     db = Database(url)
     try:
         async with db.transaction() as session:
@@ -87,16 +107,15 @@ async def run(url: str, path: Path, today: date) -> dict[str, object]:
             scores = await recompute_scores(session, as_of=today, timezone="Asia/Taipei",
                                             window_days=365, now=utcnow())
         recomputed = time.perf_counter() - started
-        return {"report": report, "import_s": imported, "scores": scores,
-                "recompute_s": recomputed, "checks": await checks(db)}
+        return Run(report, imported, scores, recomputed, await checks(db))
     finally:
         await db.dispose()
 
 
-async def checks(db: Database) -> dict[str, object]:
+async def checks(db: Database) -> Checks:
     """Scores in use per dimension; values shared by members with different scores."""
     async with db.transaction() as session:
-        found: dict[str, object] = {}
+        found: dict[str, tuple[dict[int, int], int]] = {}
         for score, figure in (("r", "recency_days"), ("f", "frequency"), ("m", "monetary")):
             used = (await session.execute(text(
                 f"SELECT {score}, count(*) FROM loyalty_rfm_score GROUP BY {score} "
@@ -104,15 +123,14 @@ async def checks(db: Database) -> dict[str, object]:
             split = await session.scalar(text(
                 f"SELECT count(*) FROM (SELECT {figure} FROM loyalty_rfm_score GROUP BY "
                 f"{figure} HAVING count(DISTINCT {score}) > 1) AS split"))
-            found[score] = ({value: count for value, count in used}, split)
-        # What plain quintiles of the members would cut frequency at.
-        found["plain_frequency_cuts"] = (await session.execute(text(
+            found[score] = ({value: count for value, count in used}, split or 0)
+        cuts = (await session.execute(text(
             "SELECT percentile_cont(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP "
             "(ORDER BY frequency) FROM loyalty_rfm_score"))).scalar_one()
-        found["segments"] = (await session.execute(text(
+        segments = (await session.execute(text(
             "SELECT segment, count(*) FROM loyalty_rfm_score GROUP BY segment "
             "ORDER BY count(*) DESC"))).all()
-        return found
+        return Checks(found, list(cuts), list(segments))
 
 
 def main() -> None:
@@ -135,24 +153,24 @@ def main() -> None:
                       f"{os.getloadavg()[0]:.2f}")
         with database("postgresql") as url:
             result = asyncio.run(run(url, path, today))
-    report, scores = result["report"], result["scores"]
+    report, scores = result.report, result.scores
     table = Table(title="RFM on PostgreSQL", show_header=False)
-    table.add_row("import", f"{rows:,} rows in {result['import_s']:.1f} s: "
-                            f"{rows / result['import_s']:,.0f} rows/s "
+    table.add_row("import", f"{rows:,} rows in {result.import_s:.1f} s: "
+                            f"{rows / result.import_s:,.0f} rows/s "
                             f"(loaded {report.loaded:,}, duplicates {report.duplicates:,}, "
                             f"rejected {report.rejected:,})")
     table.add_row("recompute", f"{scores.scored:,} members scored in "
-                               f"{result['recompute_s']:.1f} s")
+                               f"{result.recompute_s:.1f} s")
     table.add_row("peak memory", f"{peak_memory_mib():,.0f} MiB (this process; the "
                                  "database server's is separate)")
-    checks_found = result["checks"]
+    checks_found = result.checks
     for score in ("r", "f", "m"):
-        used, split = checks_found[score]
+        used, split = checks_found.scores[score]
         table.add_row(f"{score} scores", f"{used} (all five: {sorted(used) == [1, 2, 3, 4, 5]};"
                                          f" equal values split across scores: {split})")
-    table.add_row("plain quintile cuts of frequency", str(checks_found["plain_frequency_cuts"]))
+    table.add_row("plain quintile cuts of frequency", str(checks_found.plain_frequency_cuts))
     table.add_row("segments", ", ".join(f"{name} {count:,}"
-                                        for name, count in checks_found["segments"]))
+                                        for name, count in checks_found.segments))
     table.add_row("load average", f"{os.getloadavg()[0]:.2f} at the end")
     console.print(table)
 

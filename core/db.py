@@ -6,7 +6,7 @@ queued with `after_commit` — messages are sent only once their rows are durabl
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql._typing import _DMLTableArgument
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 
 from core.settings import async_url
@@ -121,9 +122,10 @@ def _use_immediate_transactions(engine: AsyncEngine) -> None:
 DialectInsert = postgresql.Insert | sqlite.Insert
 
 
-async def rows_changed(session: AsyncSession, statement: UpdateBase) -> int:
-    """Run an UPDATE or DELETE and return how many rows it changed."""
-    result = await session.execute(statement)
+async def rows_changed(session: AsyncSession, statement: UpdateBase | TextClause,
+                       params: Mapping[str, Any] | None = None) -> int:
+    """Run an INSERT, UPDATE or DELETE and return how many rows it wrote."""
+    result = await session.execute(statement, params)
     # A DML statement's result is a CursorResult; AsyncSession.execute is annotated
     # with the general Result, which has no rowcount.
     return cast(CursorResult[Any], result).rowcount

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
@@ -36,7 +37,7 @@ from cards.codes import random_code
 from cards.models import MEMBER_KEY_LENGTH, Member
 from cards.service import REFERRAL_CODE_LENGTH, new_card_key
 from core.bounds import MAX_AMOUNT
-from core.db import Database, insert_for
+from core.db import Database, insert_for, rows_changed
 from loyalty.models import ImportedVisit, Store
 
 HEADER = ["member_key", "store", "visited_at", "amount"]
@@ -205,7 +206,15 @@ async def _analyze(db: Database) -> None:
             await session.execute(text("ANALYZE cards_member, loyalty_imported_visit"))
 
 
-def _read(rows: "csv._reader") -> list[str] | None:
+class _CsvRows(Protocol):
+    """What the import reads of a csv.reader (typeshed names its class privately)."""
+
+    line_num: int
+
+    def __next__(self) -> list[str]: ...
+
+
+def _read(rows: _CsvRows) -> list[str] | None:
     """The next row, None at the end; a file that is not CSV text is an ImportFileError."""
     try:
         return next(rows)
@@ -290,13 +299,11 @@ async def _insert_visits(session: AsyncSession, rows: list[tuple[int, int, datet
     """Inserts the visits not imported before; returns how many were new."""
     if _is_postgres(session):
         members, stores, times, amounts = (list(column) for column in zip(*rows, strict=True))
-        result = await session.execute(_POSTGRES_VISITS, {
+        return await rows_changed(session, _POSTGRES_VISITS, {
             "members": members, "stores": stores, "times": times, "amounts": amounts,
             "now": now})
-    else:
-        result = await session.execute(insert_for(session, ImportedVisit).values([
-            {"member_id": member_id, "store_id": store_id, "visited_at": visited_at,
-             "amount": amount, "imported_at": now}
-            for member_id, store_id, visited_at, amount in rows
-        ]).on_conflict_do_nothing())
-    return result.rowcount
+    return await rows_changed(session, insert_for(session, ImportedVisit).values([
+        {"member_id": member_id, "store_id": store_id, "visited_at": visited_at,
+         "amount": amount, "imported_at": now}
+        for member_id, store_id, visited_at, amount in rows
+    ]).on_conflict_do_nothing())

@@ -40,6 +40,7 @@ member in Python."""
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -65,10 +66,12 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement, CompoundSelect, Select
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from cards.models import Member
-from core.db import UTCDateTime, insert_for
+from core.db import UTCDateTime, insert_for, rows_changed
 from core.settings import RfmSegmentRule
 from loyalty.ledger import IS_LIVE
 from loyalty.models import ImportedVisit, LedgerEntry, RfmScore, RfmSegmentChange
@@ -112,7 +115,7 @@ class Window:
         return cls(as_of, begin.astimezone(UTC), end.astimezone(UTC))
 
 
-def _visits(window: Window) -> Select:
+def _visits(window: Window) -> CompoundSelect[int, datetime, int]:
     counter = select(
         LedgerEntry.member_id.label("member_id"),
         LedgerEntry.created_at.label("at"),
@@ -125,7 +128,8 @@ def _visits(window: Window) -> Select:
     return union_all(counter, imported)
 
 
-def _days_before(dialect: str, cutoff: datetime, moment: ColumnElement) -> ColumnElement:
+def _days_before(dialect: str, cutoff: datetime,
+                 moment: ColumnElement[datetime]) -> ColumnElement[int]:
     """Whole days from `moment` to the last second before `cutoff` (so a visit at the
     as-of day's midnight is 0 days old), from epoch seconds on both databases."""
     cutoff_epoch = int(cutoff.timestamp()) - 1
@@ -135,7 +139,7 @@ def _days_before(dialect: str, cutoff: datetime, moment: ColumnElement) -> Colum
     return (cutoff_epoch - cast(func.strftime("%s", moment), Integer)) // _DAY_SECONDS
 
 
-def _score(rank: ColumnElement, distinct: ColumnElement) -> ColumnElement:
+def _score(rank: ColumnElement[int], distinct: ColumnElement[int]) -> ColumnElement[int]:
     """ceil(5 (rank-1) / (distinct-1)) in integer arithmetic, at least 1; 3 if all tie."""
     return case(
         (distinct == 1, 3),
@@ -145,7 +149,7 @@ def _score(rank: ColumnElement, distinct: ColumnElement) -> ColumnElement:
 
 
 def scores_query(dialect: str, window: Window,
-                 rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS) -> Select:
+                 rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS) -> Select[Any]:
     """member_id, recency_days, frequency, monetary, r, f, m, segment of every member
     with a visit in the window, as one statement."""
     visits = _visits(window).subquery("visits")
@@ -179,10 +183,11 @@ def scores_query(dialect: str, window: Window,
         _score(counted.c.f_rank, counted.c.f_distinct).label("f"),
         _score(counted.c.m_rank, counted.c.m_distinct).label("m"),
     ).subquery("scored")
-    return select(scored, _segment(scored.c, rules).label("segment"))
+    return select(*scored.c, _segment(scored.c, rules).label("segment"))
 
 
-def _segment(scores: ColumnElement, rules: Sequence[RfmSegmentRule]) -> ColumnElement:
+def _segment(scores: ReadOnlyColumnCollection[str, KeyedColumnElement[Any]],
+             rules: Sequence[RfmSegmentRule]) -> ColumnElement[str]:
     # A later row overrides an earlier one: the last matching row wins, so CASE tries
     # the rows from the last.
     whens = [
@@ -247,7 +252,7 @@ async def recompute_scores(
     step("scores computed")
     changed = await _record_changes(session, as_of=as_of, now=now)
     step("segment changes recorded")
-    unscored = await session.execute(delete(RfmScore).where(
+    unscored = await rows_changed(session, delete(RfmScore).where(
         ~exists().where(_staging.c.member_id == RfmScore.member_id)))
     step("members without visits unscored")
     await _upsert_scores(session, as_of=as_of, now=now)
@@ -256,7 +261,7 @@ async def recompute_scores(
     await connection.run_sync(_staging.drop)
     step("done")
     return RecomputeReport(scored=scored or 0, segment_changes=changed,
-                           unscored=unscored.rowcount)
+                           unscored=unscored)
 
 
 async def _record_changes(session: AsyncSession, *, as_of: date, now: datetime) -> int:
@@ -272,8 +277,8 @@ async def _record_changes(session: AsyncSession, *, as_of: date, now: datetime) 
         ~exists().where(_staging.c.member_id == RfmScore.member_id))
     inserted = 0
     for source in (moved, left):
-        result = await session.execute(insert(RfmSegmentChange).from_select(columns, source))
-        inserted += result.rowcount
+        inserted += await rows_changed(
+            session, insert(RfmSegmentChange).from_select(columns, source))
     return inserted
 
 
@@ -293,7 +298,10 @@ EXPORT_HEADER = ("member_key", "recency_days", "frequency", "monetary", "r", "f"
                  "segment")
 
 
-async def exported_scores(session: AsyncSession) -> AsyncIterator[tuple]:
+ExportRow = tuple[str, int, int, int, int, int, int, str]
+
+
+async def exported_scores(session: AsyncSession) -> AsyncIterator[ExportRow]:
     """Every scored member's row of EXPORT_HEADER, by member key, streamed."""
     rows = await session.stream(
         select(Member.member_key, RfmScore.recency_days, RfmScore.frequency,
@@ -303,4 +311,4 @@ async def exported_scores(session: AsyncSession) -> AsyncIterator[tuple]:
         .execution_options(yield_per=5000)
     )
     async for row in rows:
-        yield tuple(row)
+        yield row

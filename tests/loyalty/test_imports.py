@@ -10,7 +10,7 @@ from cards.models import Member
 from core.bounds import MAX_AMOUNT
 from core.db import Database
 from loyalty import imports
-from loyalty.imports import ImportFileError, import_visits
+from loyalty.imports import ImportFileError, Rejection, import_visits
 from loyalty.models import Balance, ImportedVisit, LedgerEntry
 from loyalty.stores import create_store
 from tests.loyalty.factories import add_member
@@ -38,7 +38,7 @@ async def visits(db: Database) -> list[tuple[str, int, datetime, int]]:
                    ImportedVisit.amount)
             .join(Member, Member.id == ImportedVisit.member_id)
             .order_by(ImportedVisit.visited_at))
-        return [tuple(row) for row in rows.all()]
+        return list(rows.all())
 
 
 async def test_good_rows_load_with_times_in_the_store_zone_and_amounts_in_minor_units(
@@ -77,7 +77,7 @@ async def test_good_rows_load_with_times_in_the_store_zone_and_amounts_in_minor_
 async def test_a_bad_row_is_rejected_with_its_line_and_reason_and_the_others_load(
         db: Database, row: str, reason: str) -> None:
     await shop(db)
-    seen = []
+    seen: list[Rejection] = []
 
     report = await run(db, f"C-9,Daan,2026-03-01,1\n{row}\nC-9,Daan,2026-03-02,2\n",
                        on_reject=seen.append)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from loyalty.models import ImportedVisit, LedgerEntry, Program, RfmScore, RfmSegmentChange
-from loyalty.rfm import DEFAULT_SEGMENTS, recompute_scores
+from loyalty.rfm import DEFAULT_SEGMENTS, RecomputeReport, recompute_scores
 from loyalty.stores import create_store
 from tests.loyalty.factories import add_member
 
@@ -50,7 +50,7 @@ async def history(db: Database) -> dict[str, int]:
         return members
 
 
-async def recompute(db: Database, as_of: date, **options) -> object:
+async def recompute(db: Database, as_of: date, **options) -> RecomputeReport:
     async with db.transaction() as session:
         return await recompute_scores(session, as_of=as_of, timezone="Asia/Taipei",
                                       window_days=options.pop("window_days", 365), now=NOW,
