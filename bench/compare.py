@@ -15,6 +15,7 @@ import json
 import statistics
 import subprocess
 from pathlib import Path
+from typing import Any
 
 # Run inside a tree: its own bench/, its own code, its own interpreter.
 WEBHOOK = """
@@ -42,9 +43,11 @@ print(json.dumps([{"case": f"counter, {load}", "per_s": f.per_second, "p50": f.p
                    "errors": f.errors}]))
 """
 FIGURES = ("per_s", "p50", "p99", "cpu")
+# One run's figures for one case, as a tree's bench code printed them (JSON).
+Run = dict[str, Any]
 
 
-def run_in(tree: Path, code: str, args: dict, attempts: int = 2) -> list[dict] | None:
+def run_in(tree: Path, code: str, args: dict[str, Any], attempts: int = 2) -> list[Run] | None:
     """The run's figures; None if it failed `attempts` times (tracebacks go to stderr)."""
     for _ in range(attempts):
         print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
@@ -52,7 +55,8 @@ def run_in(tree: Path, code: str, args: dict, attempts: int = 2) -> list[dict] |
         done = subprocess.run([str(tree / ".venv/bin/python"), "-c", code, json.dumps(args)],
                               cwd=tree, stdout=subprocess.PIPE, text=True)
         if done.returncode == 0:
-            return json.loads(done.stdout.strip().splitlines()[-1])
+            rows: list[Run] = json.loads(done.stdout.strip().splitlines()[-1])
+            return rows
     return None
 
 
@@ -75,7 +79,7 @@ def main() -> None:
     cases = ((WEBHOOK, {"events": args.events, "rate": args.webhook_rate}),
              (COUNTER, {"visits": args.visits, "rate": None}),
              (COUNTER, {"visits": args.visits, "rate": args.counter_rate}))
-    runs: list[dict] = []
+    runs: list[Run] = []
     for db in args.databases:
         for round_ in range(1, args.rounds + 1):
             for code_name, tree in trees.items():
@@ -97,7 +101,7 @@ def main() -> None:
     print("\n| db | case | code | per s | p50 ms | p99 ms | server CPU ms |")
     print("|---|---|---|--:|--:|--:|--:|")
     for db, case in dict.fromkeys((r["db"], r["case"]) for r in runs):
-        medians = {}
+        medians: dict[str, dict[str, float | None]] = {}
         for code_name in trees:
             chosen = [r for r in runs if (r["db"], r["case"], r["code"]) == (db, case, code_name)]
             if not chosen:
@@ -108,10 +112,13 @@ def main() -> None:
                   + " | ".join(cell(medians[code_name][f]) for f in FIGURES) + " |")
         if len(medians) < 2:
             continue
-        ratios = [None if medians["before"][f] is None
-                  else medians["after"][f] / medians["before"][f] for f in FIGURES]
+        ratios = [_ratio(medians["after"][f], medians["before"][f]) for f in FIGURES]
         print(f"| {db} | {case} | after/before | "
               + " | ".join("" if x is None else f"{x:.2f}" for x in ratios) + " |")
+
+
+def _ratio(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after / before
 
 
 if __name__ == "__main__":
