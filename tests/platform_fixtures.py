@@ -1,9 +1,9 @@
 """The LINE and Messenger webhook bodies and signature vectors the tests use.
 
 They live in tests/fixtures (tests/fixtures/README.md says where each comes from), so a
-clone of the repository tests on its own. A checkout that also keeps the platforms' own
-published samples beside the repository (in ../shared/fixtures) gets their signature
-vectors checked too; without that folder those extra cases are skipped with a reason.
+clone of the repository tests on its own. Where the platforms' own published samples
+are at hand (PUBLISHED), their signature vectors are checked too; without them those
+extra cases are skipped with a reason.
 """
 
 import json
