@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cards.codes import new_member_key
@@ -11,6 +11,9 @@ from core.db import Base, UTCDateTime
 
 # The longest display name kept (a profile's longer name is cut: cards.service).
 DISPLAY_NAME_LENGTH = 200
+# How a member came to the brand: the chat platform they followed, a friend's referral,
+# a store's join link, or a shop's history import (loyalty.imports).
+JOIN_SOURCES = ("line", "messenger", "referral", "store_link", "import")
 # The longest member key: an external customer id from an import, or our own "pl_..." key.
 MEMBER_KEY_LENGTH = 64
 
@@ -20,6 +23,7 @@ class Member(Base):
     itself stays (anonymous) so the ledger that points at it keeps reports true."""
 
     __tablename__ = "cards_member"
+    __table_args__ = (CheckConstraint(f"join_source IN {JOIN_SOURCES!r}", name="join_source"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_LENGTH))
@@ -36,7 +40,11 @@ class Member(Base):
     referred_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("cards_member.id"))
     birthday: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(32))
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    join_source: Mapped[str] = mapped_column(String(16))
+    # The store whose join link (a QR on its counter) brought the member, if one did.
+    # No foreign key: stores are loyalty's, a layer above; loyalty checks the id.
+    join_store_id: Mapped[int | None] = mapped_column(Integer)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

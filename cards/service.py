@@ -132,8 +132,9 @@ async def join_member(
             if created
             else await _was_erased(session, secret_key, platform, platform_user_id)
         )
-        if not erased_before:
-            await _link_referrer(session, member, referral_code)
+        if not erased_before and await _link_referrer(session, member, referral_code) \
+                and created:
+            member.join_source = "referral"
     await session.flush()
     return JoinResult(member=member, identity=identity, created=created, rejoined=rejoined)
 
@@ -162,6 +163,7 @@ async def _create_member(
         card_key=new_card_key(),
         referral_code=await _unused_referral_code(session),
         joined_at=now,
+        join_source=platform,
     )
     identity = MemberIdentity(
         platform=platform,

@@ -260,8 +260,8 @@ async def _existing(session: AsyncSession, keys: set[str]) -> dict[str, int]:
 
 _POSTGRES_MEMBERS = text(
     "INSERT INTO cards_member (member_key, card_key, referral_code, locale,"
-    " marketing_opt_in, joined_at)"
-    " SELECT k, c, r, :locale, false, :now FROM unnest(CAST(:keys AS varchar[]),"
+    " marketing_opt_in, joined_at, join_source)"
+    " SELECT k, c, r, :locale, false, :now, 'import' FROM unnest(CAST(:keys AS varchar[]),"
     " CAST(:cards AS varchar[]), CAST(:codes AS varchar[])) AS t(k, c, r)"
     " ON CONFLICT DO NOTHING"
 )
@@ -289,7 +289,7 @@ async def _insert_members(session: AsyncSession, keys: list[str], *, now: dateti
         return
     await session.execute(insert_for(session, Member).values([
         {"member_key": key, "card_key": card, "referral_code": code, "locale": locale,
-         "marketing_opt_in": False, "joined_at": now}
+         "marketing_opt_in": False, "joined_at": now, "join_source": "import"}
         for key, card, code in zip(keys, cards, codes, strict=True)
     ]).on_conflict_do_nothing())
 

@@ -1,6 +1,7 @@
 """Tables of the loyalty engine: stores and staff, program versions, the append-only
 ledger, rewards, the cached balance per member, stored idempotent answers, visits
-imported from a shop's past, and members' RFM scores with their segment history."""
+imported from a shop's past, members' RFM scores with their segment history, tags
+with their rules and history, and saved segments."""
 
 from datetime import date, datetime
 from typing import Any
@@ -258,3 +259,116 @@ class RfmSegmentChange(Base):
     to_segment: Mapped[str | None] = mapped_column(String(64))
     as_of: Mapped[date] = mapped_column(Date)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RfmSegmentSize(Base):
+    """How many members each RFM segment held after the recompute as of a day: the
+    console's segment sizes over time."""
+
+    __tablename__ = "loyalty_rfm_segment_size"
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    segment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
+
+
+# Where a member's tag came from: a person's hand (console, staff page, API), a tag
+# rule, a history import, or the RFM recompute keeping segment tags in step.
+TAG_SOURCES = ("manual", "rule", "import", "rfm")
+TAG_RULE_KINDS = ("keyword", "event", "rfm")
+TAG_RULE_ACTIONS = ("add", "remove")
+
+
+class Tag(Base):
+    """A label marketers put on members and target by (loyalty.tags)."""
+
+    __tablename__ = "loyalty_tag"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MemberTag(Base):
+    """A tag a member has now, with where it came from. The primary key leads with the
+    tag so a segment's "has tag" test is one index probe; the history of adds and
+    removals is in MemberTagChange."""
+
+    __tablename__ = "loyalty_member_tag"
+    __table_args__ = (
+        CheckConstraint(f"source IN {TAG_SOURCES!r}", name="source"),
+        Index("ix_loyalty_member_tag_member", "member_id"),
+    )
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("loyalty_tag.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    # Who: the staff account for manual tags, the rule for rule tags.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_staff_account.id"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_tag_rule.id"))
+    tagged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MemberTagChange(Base):
+    """One tag added to or removed from a member, kept after the tag is gone."""
+
+    __tablename__ = "loyalty_member_tag_change"
+    __table_args__ = (
+        CheckConstraint(f"source IN {TAG_SOURCES!r}", name="source"),
+        CheckConstraint(f"action IN {TAG_RULE_ACTIONS!r}", name="action"),
+        Index("ix_loyalty_member_tag_change_member_changed", "member_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("loyalty_tag.id"))
+    action: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_staff_account.id"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_tag_rule.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TagRule(Base):
+    """A rule a marketer keeps in the console that adds or removes a tag: on an inbound
+    chat message matching a keyword, on a loyalty event, or per RFM segment. Its
+    `condition` is data, checked by loyalty.tag_rules when saved."""
+
+    __tablename__ = "loyalty_tag_rule"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {TAG_RULE_KINDS!r}", name="kind"),
+        CheckConstraint(f"action IN {TAG_RULE_ACTIONS!r}", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(8), default="add")
+    tag_id: Mapped[int] = mapped_column(ForeignKey("loyalty_tag.id"), index=True)
+    # keyword: {"pattern": "latte", "match": "word"|"regex"}
+    # event: {"event": "joined_via_referral"|"joined_via_store_link"|"visited_store"|
+    #         "redeemed"|"reached_tier"|"opted_out", "store_id"?, "referral_code"?, "tier"?}
+    # rfm: {"segment": "At Risk"}
+    condition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loyalty_staff_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Segment(Base):
+    """A saved, named filter over members; loyalty.segments compiles its `definition`
+    to one SQL query (campaigns send to it)."""
+
+    __tablename__ = "loyalty_segment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loyalty_staff_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -74,7 +74,13 @@ from cards.models import Member
 from core.db import UTCDateTime, insert_for, rows_changed
 from core.settings import RfmSegmentRule
 from loyalty.ledger import IS_LIVE
-from loyalty.models import ImportedVisit, LedgerEntry, RfmScore, RfmSegmentChange
+from loyalty.models import (
+    ImportedVisit,
+    LedgerEntry,
+    RfmScore,
+    RfmSegmentChange,
+    RfmSegmentSize,
+)
 
 OTHERS = "Others"
 _DAY_SECONDS = 86_400
@@ -221,7 +227,7 @@ class RecomputeReport:
                 "unscored": self.unscored}
 
 
-RECOMPUTE_STEPS = 5
+RECOMPUTE_STEPS = 6
 
 
 async def recompute_scores(
@@ -257,6 +263,8 @@ async def recompute_scores(
     step("members without visits unscored")
     await _upsert_scores(session, as_of=as_of, now=now)
     step("scores stored")
+    await _record_sizes(session, as_of=as_of)
+    step("segment sizes recorded")
     scored = await session.scalar(select(func.count()).select_from(_staging))
     await connection.run_sync(_staging.drop)
     step("done")
@@ -292,6 +300,16 @@ async def _upsert_scores(session: AsyncSession, *, as_of: date, now: datetime) -
         index_elements=["member_id"],
         set_={name: upsert.excluded[name] for name in (*_FIGURES, "as_of", "computed_at")},
     ))
+
+
+async def _record_sizes(session: AsyncSession, *, as_of: date) -> None:
+    # A second recompute for the same day replaces that day's sizes, and a segment
+    # emptied since then drops out rather than keeping its old count.
+    await session.execute(delete(RfmSegmentSize).where(RfmSegmentSize.as_of == as_of))
+    sizes = (select(literal(as_of), _staging.c.segment, func.count())
+             .group_by(_staging.c.segment))
+    await session.execute(insert(RfmSegmentSize).from_select(
+        ["as_of", "segment", "members"], sizes))
 
 
 EXPORT_HEADER = ("member_key", "recency_days", "frequency", "monetary", "r", "f", "m",

@@ -53,7 +53,8 @@ async def _seed(url: str) -> str:
             _, key = await issue_pos_key(session, store_id=store.id)
             await create_staff(session, username="boss", password=PASSWORD, role="manager",
                                store_ids=[store.id])
-            member = Member(display_name="Amy", locale="zh-TW", card_key=uuid.uuid4().hex,
+            member = Member(join_source="line", display_name="Amy", locale="zh-TW",
+                            card_key=uuid.uuid4().hex,
                             referral_code="AMY12345")
             session.add(member)
             await session.flush()

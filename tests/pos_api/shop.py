@@ -57,7 +57,8 @@ class Shop:
         """A member with the given identities (following); Messenger's last inbound
         message at `inbound_at` (None: never wrote to us)."""
         async with self.db.transaction() as session:
-            member = Member(display_name=name, locale=locale, card_key=uuid.uuid4().hex,
+            member = Member(join_source="line", display_name=name, locale=locale,
+                            card_key=uuid.uuid4().hex,
                             referral_code=uuid.uuid4().hex[:8])
             session.add(member)
             await session.flush()

@@ -51,7 +51,8 @@ class ShopRows:
     async def add_member(self, name: str = "Amy") -> int:
         """A member who follows us on LINE (so an expired QR gets them a fresh card)."""
         async with self.db.transaction() as session:
-            member = Member(display_name=name, locale="zh-TW", card_key=uuid.uuid4().hex,
+            member = Member(join_source="line", display_name=name, locale="zh-TW",
+                            card_key=uuid.uuid4().hex,
                             referral_code=uuid.uuid4().hex[:8])
             session.add(member)
             await session.flush()
