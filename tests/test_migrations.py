@@ -3,8 +3,8 @@ again, and carry existing rows across (join sources for members from before 0007
 
 import asyncio
 import secrets
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
