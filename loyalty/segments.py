@@ -347,12 +347,13 @@ async def segment_sample(session: AsyncSession, definition: SegmentDefinition, *
 
 
 def _clean_text(value: str, *, length: int, allow_line_breaks: bool) -> str | None:
-    """`value` stripped, if it is 1..length characters of printable text, else None."""
-    text = value.strip()
+    """`value` without surrounding spaces, if it is 1..length characters of printable
+    text, else None (a line break or tab at either end is refused, not trimmed)."""
+    text = value.strip(" ")
     allowed = {"\n"} if allow_line_breaks else set()
     if not 1 <= len(text) <= length:
         return None
-    if any(not char.isprintable() and char not in allowed and char != " " for char in text):
+    if any(not char.isprintable() and char not in allowed for char in text):
         return None
     return text
 
@@ -365,7 +366,7 @@ def _valid_name(name: str, locale: str) -> str:
 
 
 def _valid_description(description: str | None, locale: str) -> str | None:
-    if description is None or not description.strip():
+    if description is None or not description.strip(" "):
         return None
     cleaned = _clean_text(description, length=DESCRIPTION_LENGTH, allow_line_breaks=True)
     if cleaned is None:
