@@ -44,7 +44,7 @@ def random_definition(choose: random.Random, population: Population) -> dict[str
         "joined_after": lambda: choose.choice(EDGE_DAYS),
         "joined_before": lambda: choose.choice(EDGE_DAYS),
         "tiers": lambda: some(("gold", "silver", "bronze")),
-        "birthday_months": lambda: some(range(1, 13)),
+        "birthday_months": lambda: some(tuple(range(1, 13))),
         "marketing_opt_in": lambda: choose.random() < 0.5,
     }
     return {kind: kinds[kind]() for kind in choose.sample(list(kinds), choose.randint(1, 4))}
