@@ -16,6 +16,7 @@ the bench process's peak memory (getrusage maxrss) is printed.
 
     .venv/bin/python -m bench.segments                              # 100,000 / 1,000,000
     .venv/bin/python -m bench.segments --members 1000000 --visits 10000000
+    .venv/bin/python -m bench.segments --explain      # each query's plan, then its timing
 """
 
 import argparse
@@ -30,14 +31,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.servers import database
 from core.clock import utcnow
 from core.db import Database
 from loyalty.rfm import recompute_scores
-from loyalty.segments import SegmentDefinition, parse_definition, segment_size
+from loyalty.segments import SegmentDefinition, members_query, parse_definition, segment_size
 from loyalty.stores import create_store
 
 console = Console(width=120)
@@ -46,7 +47,8 @@ TAGS = 20
 HISTORY_DAYS = 540
 MAX_VISITS = 2000
 
-# Each statement runs on the server; :members, :visits, :idle, :seed are bound.
+# Each statement runs on the server, with :members, :idle, :max_visits, :scale and the
+# store ids bound.
 GENERATE = (
     ("members", """
         INSERT INTO cards_member (id, display_name, locale, marketing_opt_in, card_key,
@@ -93,13 +95,15 @@ GENERATE = (
         SELECT id, 0, CASE WHEN r < 0.1 THEN 'gold' WHEN r < 0.3 THEN 'silver' END, now()
         FROM (SELECT id, random() AS r FROM cards_member) AS drawn
     """),
+    ("visit weights", """
+        CREATE UNLOGGED TABLE bench_weight AS
+        SELECT id AS member_id, power(1 - random(), -1 / 1.1) AS w
+        FROM cards_member WHERE random() >= :idle
+    """),
     ("visit counts", """
         CREATE UNLOGGED TABLE bench_visit_count AS
-        WITH weights AS (SELECT id AS member_id, power(1 - random(), -1 / 1.1) AS w
-                         FROM cards_member WHERE random() >= :idle),
-             scale AS (SELECT :visits / sum(w) AS s FROM weights)
-        SELECT member_id, greatest(1, least(:max_visits, round(w * s)))::int AS visits
-        FROM weights, scale
+        SELECT member_id, greatest(1, least(:max_visits, round(w * :scale)))::int AS visits
+        FROM bench_weight
     """),
     ("visits", """
         CREATE UNLOGGED TABLE bench_visit AS
@@ -134,7 +138,7 @@ GENERATE = (
                created_at + interval '5 minutes'
         FROM loyalty_ledger_entry WHERE kind = 'stamp' AND random() < 0.01
     """),
-    ("clean up", "DROP TABLE bench_visit_count, bench_visit"),
+    ("clean up", "DROP TABLE bench_weight, bench_visit_count, bench_visit"),
 )
 
 
@@ -187,6 +191,8 @@ async def generate(db: Database, *, members: int, visits: int) -> list[int]:
     for step, statement in GENERATE:
         started = time.perf_counter()
         async with db.transaction() as session:
+            if step == "visit counts":
+                params["scale"] = await _scale(session, visits)
             await session.execute(text(statement), params)
         console.print(f"  {step}: {time.perf_counter() - started:.1f} s")
     async with db.engine.connect() as connection:
@@ -195,12 +201,38 @@ async def generate(db: Database, *, members: int, visits: int) -> list[int]:
     return stores
 
 
+async def _scale(session: AsyncSession, visits: int) -> float:
+    """The factor that turns the Pareto weights into about `visits` visits once each
+    count is rounded, at least 1 and capped (bisection, each step summed by the server)."""
+    total = text("SELECT sum(greatest(1, least(:max_visits, round(w * :scale)))) "
+                 "FROM bench_weight")
+    low, high = 0.0, 1000.0
+    for _ in range(30):
+        middle = (low + high) / 2
+        made = await session.scalar(total, {"max_visits": MAX_VISITS, "scale": middle})
+        low, high = (middle, high) if (made or 0) < visits else (low, middle)
+    return (low + high) / 2
+
+
+async def explain(session: AsyncSession, definition: SegmentDefinition, now: datetime) -> str:
+    """PostgreSQL's plan of the size query, with the time each step took."""
+    counted = select(func.count()).select_from(
+        members_query(definition, now=now, timezone=TIMEZONE).subquery("members"))
+    sql = counted.compile(dialect=session.get_bind().dialect,
+                          compile_kwargs={"literal_binds": True})
+    rows = await session.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}"))
+    return "\n".join(line for line, in rows)
+
+
 async def time_sizes(session: AsyncSession, named: list[tuple[str, dict[str, Any]]],
-                     runs: int) -> list[Timing]:
+                     runs: int, *, plans: bool) -> list[Timing]:
     now = utcnow()
     timings = []
     for name, raw in named:
         definition: SegmentDefinition = parse_definition(raw)
+        if plans:
+            console.print(f"[bold]{name}[/bold]", await explain(session, definition, now),
+                          highlight=False)
         seconds, size = [], 0
         for _ in range(runs):
             started = time.perf_counter()
@@ -211,7 +243,8 @@ async def time_sizes(session: AsyncSession, named: list[tuple[str, dict[str, Any
     return timings
 
 
-async def run(url: str, *, members: int, visits: int, runs: int) -> list[Timing]:
+async def run(url: str, *, members: int, visits: int, runs: int,
+              plans: bool) -> list[Timing]:
     db = Database(url)
     today = datetime.now(UTC).date()
     try:
@@ -235,7 +268,7 @@ async def run(url: str, *, members: int, visits: int, runs: int) -> list[Timing]
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.execute(text("ANALYZE loyalty_rfm_score"))
         async with db.transaction() as session:
-            return await time_sizes(session, definitions(today, stores), runs)
+            return await time_sizes(session, definitions(today, stores), runs, plans=plans)
     finally:
         await db.dispose()
 
@@ -245,11 +278,13 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5, help="Timed runs per definition.")
+    parser.add_argument("--explain", action="store_true",
+                        help="Print each size query's plan (EXPLAIN ANALYZE) first.")
     options = parser.parse_args()
     console.print(f"load average {os.getloadavg()[0]:.2f} at the start")
     with database("postgresql") as url:
         timings = asyncio.run(run(url, members=options.members, visits=options.visits,
-                                  runs=options.runs))
+                                  runs=options.runs, plans=options.explain))
     table = Table(title=f"segment_size on PostgreSQL: {options.members:,} members, "
                         f"about {options.visits:,} visits ({options.runs} runs each)")
     for column in ("definition", "members", "median s", "max s"):
