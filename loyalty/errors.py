@@ -114,6 +114,23 @@ class InvalidAdjustment(LoyaltyError):
     status_code = 422
 
 
+class InvalidSegment(LoyaltyError):
+    """A segment definition (loyalty.segments) that does not fit its format."""
+
+    code = "invalid_segment"
+    status_code = 422
+
+
+class InvalidSegmentName(LoyaltyError):
+    code = "invalid_segment_name"
+    status_code = 422
+
+
+class SegmentNameTaken(LoyaltyError):
+    code = "segment_name_taken"
+    status_code = 409
+
+
 class UsernameTaken(LoyaltyError):
     code = "username_taken"
     status_code = 409

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -125,6 +126,9 @@ class LedgerEntry(Base):
         Index("ix_loyalty_ledger_entry_member_created", "member_id", "created_at"),
         # A store's report and its counter history read its entries by time.
         Index("ix_loyalty_ledger_entry_store_created", "store_id", "created_at"),
+        # RFM and segments read the visits (stamps) of a time window: index-only.
+        Index("ix_loyalty_ledger_entry_stamps_created", "created_at", "member_id", "amount",
+              postgresql_where=text("kind = 'stamp'"), sqlite_where=text("kind = 'stamp'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -186,7 +190,7 @@ class Balance(Base):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"), primary_key=True)
     stamps: Mapped[int] = mapped_column(Integer, default=0)
-    tier: Mapped[str | None] = mapped_column(String(40))
+    tier: Mapped[str | None] = mapped_column(String(40), index=True)  # segments by tier
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -215,12 +219,16 @@ class ImportedVisit(Base):
     __table_args__ = (
         UniqueConstraint("member_id", "store_id", "visited_at", "amount"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
+        # RFM and segments read the visits of a time window (index-only), and of a
+        # store in a window.
+        Index("ix_loyalty_imported_visit_visited_member", "visited_at", "member_id", "amount"),
+        Index("ix_loyalty_imported_visit_store_visited", "store_id", "visited_at", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"))
     store_id: Mapped[int] = mapped_column(ForeignKey("loyalty_store.id"))
-    visited_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime())
     amount: Mapped[int] = mapped_column(Integer)  # minor units spent
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

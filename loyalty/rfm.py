@@ -121,7 +121,10 @@ class Window:
         return cls(as_of, begin.astimezone(UTC), end.astimezone(UTC))
 
 
-def _visits(window: Window) -> CompoundSelect[int, datetime, int]:
+def visits(window: Window, *, store_id: int | None = None) -> CompoundSelect[int, datetime, int]:
+    """The one definition of a visit (see above), also read by loyalty.segments:
+    member_id, at, amount of every live counter stamp and imported visit in the window,
+    at one store if `store_id` is given."""
     counter = select(
         LedgerEntry.member_id.label("member_id"),
         LedgerEntry.created_at.label("at"),
@@ -131,6 +134,9 @@ def _visits(window: Window) -> CompoundSelect[int, datetime, int]:
     imported = select(ImportedVisit.member_id, ImportedVisit.visited_at, ImportedVisit.amount
                       ).where(ImportedVisit.visited_at >= window.start,
                               ImportedVisit.visited_at < window.cutoff)
+    if store_id is not None:
+        counter = counter.where(LedgerEntry.store_id == store_id)
+        imported = imported.where(ImportedVisit.store_id == store_id)
     return union_all(counter, imported)
 
 
@@ -158,12 +164,12 @@ def scores_query(dialect: str, window: Window,
                  rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS) -> Select[Any]:
     """member_id, recency_days, frequency, monetary, r, f, m, segment of every member
     with a visit in the window, as one statement."""
-    visits = _visits(window).subquery("visits")
+    in_window = visits(window).subquery("visits")
     per_member = (
-        select(visits.c.member_id, func.max(visits.c.at).label("last_at"),
-               func.count().label("frequency"), func.sum(visits.c.amount).label("monetary"))
-        .join(Member, and_(Member.id == visits.c.member_id, Member.deleted_at.is_(None)))
-        .group_by(visits.c.member_id)
+        select(in_window.c.member_id, func.max(in_window.c.at).label("last_at"),
+               func.count().label("frequency"), func.sum(in_window.c.amount).label("monetary"))
+        .join(Member, and_(Member.id == in_window.c.member_id, Member.deleted_at.is_(None)))
+        .group_by(in_window.c.member_id)
     ).subquery("per_member")
     figures = select(
         per_member.c.member_id,

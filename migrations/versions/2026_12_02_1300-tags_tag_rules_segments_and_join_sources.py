@@ -122,8 +122,28 @@ def upgrade() -> None:
             'join_source',
             "join_source IN ('line', 'messenger', 'referral', 'store_link', 'import')")
 
+    # Segments (loyalty.segments) and RFM read visits by time window (index-only) and by
+    # store, and members by tier.
+    op.drop_index('ix_loyalty_imported_visit_visited_at', table_name='loyalty_imported_visit')
+    op.create_index('ix_loyalty_imported_visit_visited_member', 'loyalty_imported_visit',
+                    ['visited_at', 'member_id', 'amount'])
+    op.create_index('ix_loyalty_imported_visit_store_visited', 'loyalty_imported_visit',
+                    ['store_id', 'visited_at', 'member_id'])
+    op.create_index('ix_loyalty_ledger_entry_stamps_created', 'loyalty_ledger_entry',
+                    ['created_at', 'member_id', 'amount'],
+                    postgresql_where=sa.text("kind = 'stamp'"),
+                    sqlite_where=sa.text("kind = 'stamp'"))
+    op.create_index('ix_loyalty_balance_tier', 'loyalty_balance', ['tier'])
+
 
 def downgrade() -> None:
+    op.drop_index('ix_loyalty_balance_tier', table_name='loyalty_balance')
+    op.drop_index('ix_loyalty_ledger_entry_stamps_created', table_name='loyalty_ledger_entry')
+    op.drop_index('ix_loyalty_imported_visit_store_visited', table_name='loyalty_imported_visit')
+    op.drop_index('ix_loyalty_imported_visit_visited_member',
+                  table_name='loyalty_imported_visit')
+    op.create_index('ix_loyalty_imported_visit_visited_at', 'loyalty_imported_visit',
+                    ['visited_at'])
     with op.batch_alter_table('cards_member', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_cards_member_join_source'), type_='check')
         batch_op.drop_index(batch_op.f('ix_cards_member_joined_at'))
