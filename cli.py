@@ -565,8 +565,8 @@ def rfm_recompute(
 
         report, tags = _in_transaction(recompute)
     console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
-                  f"{report.segment_changes} segment changes, {report.unscored} unscored; "
-                  f"segment tags {tags.added} added, {tags.removed} removed")
+                  f"{report.segment_changes} segment changes, {report.unscored} unscored")
+    console.print(f"segment tags: {tags.added} added, {tags.removed} removed")
 
 
 @rfm_app.command("export")
