@@ -71,6 +71,10 @@ async def read_tags(member_id: DbId, session: SessionDep, pos_key: PosKeyDep,
 async def _write(request: Request, session: AsyncSession, pos_key: PosKey, locale: str,
                  key: str | None, body: dict[str, Any] | None, *, member_id: int,
                  name: str, add: bool) -> JSONResponse:
+    # A name that can never be a tag is refused before anything is written, the
+    # Idempotency-Key's record included.
+    tags.clean_tag_name(name, locale)
+
     async def work() -> tuple[int, dict[str, Any]]:
         change = tags.tag_member if add else tags.untag_member
         changed = await change(session, member_id=member_id, name=name,

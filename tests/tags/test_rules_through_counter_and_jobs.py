@@ -16,7 +16,8 @@ from loyalty import tags
 from loyalty.models import MemberTag, Tag
 from loyalty.programs import set_program
 from loyalty.tags import Tagger
-from tests.imports.test_cli import add_store, history as history_file
+from tests.imports.test_cli import add_store
+from tests.imports.test_cli import history as history_file
 from tests.loyalty.test_rfm import history as rfm_history
 from tests.loyalty.test_rfm import local
 from tests.pos_api.shop import open_shop

@@ -21,7 +21,8 @@ async def history_of(db: Database, member_id: int) -> list[tuple[str, str, str]]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "a" * 65, "two\nlines", "tab\there", "nul\x00",
-                                  "bell\x07", "line\u2028sep", "para\u2029sep", "c1\x85c1", "\ud800"])
+                                  "bell\x07", "line\u2028sep", "para\u2029sep", "c1\x85c1",
+                                  "\ud800"])
 async def test_hostile_tag_names_are_refused_with_their_own_code(db: Database, name: str):
     shop = await open_shop(db)
     async with db.transaction() as session:
