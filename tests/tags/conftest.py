@@ -1,9 +1,2 @@
-import pytest
-
-from tests.pos_api.shop import open_shop
-
-
-@pytest.fixture
-async def shop(db, settings):
-    async with open_shop(db, settings) as opened:
-        yield opened
+# The POS API tests' running shop, for the tag routes and the counter's rules.
+from tests.pos_api.conftest import shop  # noqa: F401
