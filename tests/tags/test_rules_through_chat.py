@@ -92,8 +92,8 @@ async def test_joining_through_a_store_link_tags_and_keeps_the_store(db, setting
     await add_rule(db, "event", {"event": "joined_via_store_link"}, tag="store link")
     async with running_app(settings, senders=senders) as harness:
         landing = await harness.client.get(f"/j/{daan.id}")
-        for bad in (f"/j/{closed.id}", "/j/999999", "/j/99999999999999999999", "/j/x"):
-            assert (await harness.client.get(bad)).status_code in (404, 422), bad
+        for url in (f"/j/{closed.id}", "/j/999999", "/j/99999999999999999999", "/j/x"):
+            assert (await harness.client.get(url)).status_code in (404, 422), url
         await say_messenger(harness, messenger_postback("P-new", "GET_STARTED",
                                                         ref=f"store-{daan.id}"))
         await say_line(harness, line_event("follow", "U-bob"))

@@ -77,7 +77,8 @@ async def test_reaching_a_tier_in_the_nightly_upkeep_tags_the_member(db, setting
 
 async def names(db: Database) -> dict[int, str]:
     async with db.transaction() as session:
-        return dict((await session.execute(select(Member.id, Member.display_name))).all())
+        rows = await session.execute(select(Member.id, Member.display_name))
+        return {member_id: name or "" for member_id, name in rows.all()}
 
 
 async def tagged(db: Database, tag: str) -> dict[str, str]:
