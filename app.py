@@ -22,7 +22,7 @@ from broadcast.scheduler import Scheduler
 from core.db import Database
 from core.errors import install_error_handler
 from core.settings import SANDBOX_PATHS, Settings, SettingsError, get_settings
-from handlers import card_page, pos_api, referral_page, webhooks
+from handlers import card_page, pos_api, pos_tags, referral_page, webhooks
 from handlers.conversation.dispatch import Conversation
 from handlers.inbox import InboxWriter
 from handlers.pos_limits import PosLimits
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *,
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "handlers" / "static"),
               name="static")
     app.include_router(pos_api.router)
+    app.include_router(pos_tags.router)
     if settings.sandbox:
         _mount_sandbox(app, settings)
 

@@ -220,6 +220,26 @@ def store_key(store_id: int) -> None:
     typer.echo(plaintext)
 
 
+@store_app.command("link")
+def store_link(store_id: int) -> None:
+    """Print the store's join links: the page to put behind a QR on the counter, and
+    the LINE and Messenger links it opens. Members who join through them are counted
+    as joined at this store."""
+    from core.i18n import DEFAULT_LOCALE
+    from handlers.referral_page import chat_links, store_link_url
+    from loyalty.join_links import active_store, store_ref
+
+    settings = get_settings()
+    if _in_transaction(lambda session: active_store(session, store_id)) is None:
+        err_console.print(f"[red]no active store {store_id}[/red]")
+        raise typer.Exit(1)
+    links = chat_links(settings, ref=store_ref(store_id), prefilled=t(
+        "store_link.prefill", DEFAULT_LOCALE, store_id=store_id))
+    typer.echo(f"page\t{store_link_url(settings, store_id)}")
+    for platform, url in links.items():
+        typer.echo(f"{platform}\t{url}")
+
+
 @staff_app.command("add")
 def staff_add(
     username: str,
@@ -522,19 +542,31 @@ def rfm_recompute(
     from zoneinfo import ZoneInfo
 
     from core.clock import utcnow
-    from loyalty.rfm import RECOMPUTE_STEPS, recompute_scores
+    from loyalty.rfm import RECOMPUTE_STEPS, RecomputeReport, recompute_scores
+    from loyalty.tag_rules import RfmTagSync, sync_rfm_tags
 
     settings = get_settings()
     now = utcnow()
     day: date = as_of.date() if as_of else now.astimezone(ZoneInfo(settings.timezone)).date()
     with Progress(console=err_console, transient=True) as progress:
-        task = progress.add_task(f"RFM as of {day}", total=RECOMPUTE_STEPS)
-        report = _in_transaction(lambda session: recompute_scores(
-            session, as_of=day, timezone=settings.timezone,
-            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
-            on_step=lambda step: progress.update(task, advance=1, description=step)))
+        task = progress.add_task(f"RFM as of {day}", total=RECOMPUTE_STEPS + 1)
+
+        def step(description: str) -> None:
+            progress.update(task, advance=1, description=description)
+
+        async def recompute(session: AsyncSession) -> tuple[RecomputeReport, RfmTagSync]:
+            report = await recompute_scores(
+                session, as_of=day, timezone=settings.timezone,
+                window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
+                on_step=step)
+            tags = await sync_rfm_tags(session, now=now)
+            step("segment tags in step")
+            return report, tags
+
+        report, tags = _in_transaction(recompute)
     console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
                   f"{report.segment_changes} segment changes, {report.unscored} unscored")
+    console.print(f"segment tags: {tags.added} added, {tags.removed} removed")
 
 
 @rfm_app.command("export")

@@ -21,6 +21,7 @@ from core.clock import utcnow
 from core.db import Database
 from core.settings import get_settings
 from loyalty.rfm import recompute_scores
+from loyalty.tag_rules import sync_rfm_tags
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ async def _rfm_recompute(db: Database, now: datetime, timezone: str) -> Mapping[
         report = await recompute_scores(
             session, as_of=now.astimezone(ZoneInfo(timezone)).date(), timezone=timezone,
             window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments)
-    return report.counts()
+        tags = await sync_rfm_tags(session, now=now)
+    return {**report.counts(), "tags_added": tags.added, "tags_removed": tags.removed}
 
 
 JOBS: tuple[ScheduledJob, ...] = (

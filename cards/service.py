@@ -40,6 +40,11 @@ LINK_CODE_DIGITS = 6
 # the window is believed to close slightly earlier than it does.
 INBOUND_TOUCH_INTERVAL = timedelta(seconds=60)
 _CODE_ATTEMPTS = 20
+# A link's message (a store's or a friend's) counts for how a member joined when it
+# arrives this soon after the follow: LINE delivers the follow first, then the text.
+JOIN_ATTRIBUTION_WINDOW = timedelta(minutes=30)
+# Members who joined by following in a chat, not yet attributed to a link or an import.
+CHAT_JOIN_SOURCES = ("line", "messenger")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +217,28 @@ async def _link_referrer(session: AsyncSession, member: Member, referral_code: s
     if referrer is None or referrer.id == member.id:
         return False
     member.referred_by_member_id = referrer.id
+    return True
+
+
+async def attribute_join(
+    session: AsyncSession,
+    *,
+    member: Member,
+    source: str,
+    store_id: int | None = None,
+    now: datetime,
+) -> bool:
+    """Record that the member came through a link (`source` 'referral' or 'store_link',
+    with the store's id) when the link's message arrives just after the follow, as LINE
+    sends it (a follow, then the prefilled text). Only a member who joined through a
+    chat platform within JOIN_ATTRIBUTION_WINDOW is attributed, once; returns whether
+    this one was. The store id is the caller's to check (stores are loyalty's)."""
+    fresh = now - member.joined_at <= JOIN_ATTRIBUTION_WINDOW
+    if member.join_source not in CHAT_JOIN_SOURCES or not fresh or member.deleted_at:
+        return False
+    member.join_source = source
+    member.join_store_id = store_id
+    await session.flush()
     return True
 
 

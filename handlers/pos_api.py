@@ -143,7 +143,7 @@ REQUIRES_KEY: dict[str, Any] = {"parameters": [{
 Action = Callable[[AsyncSession, CounterActor, datetime], Awaitable[CounterOutcome]]
 
 
-def _idempotency_key(value: str | None, locale: str) -> str:
+def require_idempotency_key(value: str | None, locale: str) -> str:
     if value is None or not 0 < len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         raise IdempotencyKeyRequired(t("counter.error.idempotency_key_required", locale))
     return value
@@ -184,7 +184,7 @@ async def _write(
 ) -> JSONResponse:
     """Run `action` once per Idempotency-Key; the answer goes out after the commit
     (SessionDep), and so do the member's notifications."""
-    key_text = _idempotency_key(idempotency_key, call.locale)
+    key_text = require_idempotency_key(idempotency_key, call.locale)
     payload = body.model_dump(mode="json") if body is not None else None
     if isinstance(body, MemberPresented) and body.short_code is not None:
         call.limits.check_short_code(key_id=call.pos_key.id, address=call.address,

@@ -25,6 +25,7 @@ from loyalty.member_card import MemberCard, member_card
 from loyalty.models import LedgerEntry, Program, Reward, Store
 from loyalty.programs import reward_name
 from loyalty.rewards import redeem_reward
+from loyalty.tag_rules import MemberEvent, member_event
 from loyalty.visits import VisitResult, record_visit
 from loyalty.voids import void_entry
 
@@ -146,6 +147,8 @@ async def add_visit(
         locale=actor.locale,
     )
     assert member is not None  # record_visit refused not_found otherwise
+    await member_event(session, member_id=member.id, now=now,
+                       event=MemberEvent("visited_store", store_id=actor.store_id))
     card = MemberCard(
         member_id=member.id,
         display_name=member.display_name,
@@ -195,6 +198,8 @@ async def redeem(
         now=now,
         locale=actor.locale,
     )
+    await member_event(session, member_id=found.member_id, now=now,
+                       event=MemberEvent("redeemed", store_id=actor.store_id))
     card = await member_card(session, member_id=found.member_id, locale=actor.locale, now=now)
     assert member is not None and store is not None  # redeem_reward refused otherwise
     reward = await session.get(Reward, reward_id)

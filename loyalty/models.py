@@ -296,6 +296,9 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A deleted tag keeps its row (and name) so the history that names it stays whole;
+    # creating the name again brings it back.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class MemberTag(Base):
@@ -312,8 +315,9 @@ class MemberTag(Base):
     tag_id: Mapped[int] = mapped_column(ForeignKey("loyalty_tag.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("cards_member.id"), primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
-    # Who: the staff account for manual tags, the rule for rule tags.
+    # Who: the staff account or the POS key for manual tags, the rule for rule tags.
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_staff_account.id"))
+    pos_key_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_pos_key.id"))
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_tag_rule.id"))
     tagged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -334,6 +338,7 @@ class MemberTagChange(Base):
     action: Mapped[str] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(String(16))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_staff_account.id"))
+    pos_key_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_pos_key.id"))
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_tag_rule.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -364,6 +369,8 @@ class TagRule(Base):
         ForeignKey("loyalty_staff_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A deleted rule keeps its row: the tag history names the rule that made each change.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Segment(Base):

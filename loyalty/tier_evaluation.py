@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty.ledger import IS_LIVE
 from loyalty.models import Balance, LedgerEntry
 from loyalty.programs import current_program
+from loyalty.tag_rules import MemberEvent, apply_event_rules
 from loyalty.tiers import TIER_WINDOW, tier_for
 
 _BATCH = 1000  # members per UPDATE, well under every driver's parameter limit
@@ -46,6 +47,7 @@ async def evaluate_tiers(session: AsyncSession, *, now: datetime) -> TierChanges
     )
     ranks = {level["key"]: level["min"] for level in (rules or {}).get("levels", [])}
     moves: dict[str | None, list[int]] = {}
+    reached: dict[str, list[int]] = {}  # upgrades, by the tier reached
     upgraded = downgraded = 0
     for member_id, tier, value in rows.all():
         new_tier = tier_for(rules, int(value))
@@ -54,11 +56,18 @@ async def evaluate_tiers(session: AsyncSession, *, now: datetime) -> TierChanges
         moves.setdefault(new_tier, []).append(member_id)
         if ranks.get(new_tier or "", 0) > ranks.get(tier or "", 0):
             upgraded += 1
+            reached.setdefault(new_tier or "", []).append(member_id)
         else:
             downgraded += 1
     for new_tier, member_ids in moves.items():
         for start in range(0, len(member_ids), _BATCH):
             await _set_tier(session, member_ids[start : start + _BATCH], new_tier)
+    for new_tier, member_ids in reached.items():
+        for start in range(0, len(member_ids), _BATCH):
+            await apply_event_rules(
+                session, event=MemberEvent("reached_tier", tier=new_tier), now=now,
+                members=select(Balance.member_id).where(
+                    Balance.member_id.in_(member_ids[start : start + _BATCH])))
     return TierChanges(upgraded=upgraded, downgraded=downgraded)
 
 

@@ -18,13 +18,16 @@ from core.db import Database, after_commit
 from core.i18n import normalize_locale, t
 from core.settings import Settings
 from handlers.conversation import intents
-from handlers.conversation.routing import intent_of
+from handlers.conversation.routing import Intent, intent_of
 from handlers.conversation.turn import Turn
 from loyalty.grants import grant_welcome
+from loyalty.join_links import joined_at_store, joined_by_referral
+from loyalty.tag_rules import apply_keyword_rules
 
 MAX_MESSAGES_PER_REPLY = 5
-# Intents a join carries out by itself (a follow, a Get Started with a referral).
-JOIN_INTENTS = frozenset({"join", "referral"})
+# Intents a join carries out by itself (a follow, a Get Started with a referral or a
+# store's join link).
+JOIN_INTENTS = frozenset({"join", "referral", "store_join"})
 # The platform profiles of the people in a batch who may join, by (platform, user id).
 Profiles = Mapping[tuple[str, str], Profile | None]
 
@@ -80,11 +83,10 @@ class Conversation:
         intent = intent_of(event)
         greeting = None
         if identity is None or not identity.following or intent.name == "join":
-            # Joining takes the referral code along, so a referral needs no turn of its own.
-            referral = intent.argument if intent.name in JOIN_INTENTS else None
+            # Joining takes the referral code or the store along, so neither needs a
+            # turn of its own.
             profile = profiles.get((event.platform, user_id))
-            joined = await self._join(session, event, user_id, profile=profile,
-                                      referral=referral)
+            joined = await self._join(session, event, user_id, profile=profile, intent=intent)
             identity = joined.identity
             if joined.created or intent.name in JOIN_INTENTS:
                 greeting = intents.welcome if joined.created else intents.welcome_back
@@ -96,10 +98,14 @@ class Conversation:
             await greeting(turn, None)
         if greeting is None or intent.name not in JOIN_INTENTS:
             await intents.INTENTS[intent.name](turn, intent.argument)
+        if event.text and not event.payload and turn.member.deleted_at is None:
+            await apply_keyword_rules(session, member_id=turn.member.id, text=event.text,
+                                      now=now)
         return turn
 
     async def _join(self, session: AsyncSession, event: InboundEvent, user_id: str, *,
-                    profile: Profile | None, referral: str | None) -> members.JoinResult:
+                    profile: Profile | None, intent: Intent) -> members.JoinResult:
+        referral = intent.argument if intent.name in ("join", "referral") else None
         joined = await members.join_member(
             session, platform=event.platform, platform_user_id=user_id,
             display_name=profile.display_name if profile else None,
@@ -107,8 +113,13 @@ class Conversation:
             secret_key=self.settings.secret_key, referral_code=referral,
         )
         if joined.created:  # the program's welcome stamps, if it gives any
+            now = utcnow()
             await grant_welcome(session, member_id=joined.member.id, rejoined=joined.rejoined,
-                                now=utcnow())
+                                now=now)
+            if intent.name == "store_join" and intent.argument:
+                await joined_at_store(session, member=joined.member,
+                                      store_id=int(intent.argument), now=now)
+            await joined_by_referral(session, member=joined.member, now=now)
         return joined
 
     def _answer_group(self, session: AsyncSession, event: InboundEvent) -> None:

@@ -10,7 +10,9 @@ from broadcast.card_message import stamp_row
 from cards import service as members
 from core.errors import AppError
 from handlers.conversation.turn import Turn
+from loyalty.join_links import joined_at_store, joined_by_referral
 from loyalty.member_card import MemberCard, member_card
+from loyalty.tag_rules import MemberEvent, member_event
 
 IntentHandler = Callable[[Turn, str | None], Awaitable[None]]
 
@@ -106,6 +108,15 @@ async def opt_out(turn: Turn, _argument: str | None) -> None:
     await consent(turn, False)
 
 
+async def stop(turn: Turn, _argument: str | None) -> None:
+    """"Stop" (a word, the button, Messenger's own opt-out): the member opts out of
+    marketing, which the event rules hear of. "Not now" to the first question is no
+    opt-out, only no opt-in yet."""
+    await consent(turn, False)
+    await member_event(turn.session, member_id=turn.member.id, now=turn.now,
+                       event=MemberEvent("opted_out"))
+
+
 async def ask_delete(turn: Turn, _argument: str | None) -> None:
     turn.say(Choice(turn.text("chat.delete.ask"), buttons=(
         Button(turn.text("chat.delete.yes"), payload=postbacks.DELETE_YES),
@@ -161,8 +172,20 @@ async def link_redeem(turn: Turn, code: str | None) -> None:
 async def referral(turn: Turn, code: str | None) -> None:
     applied = await members.apply_referral(turn.session, member=turn.member, code=code or "",
                                            secret_key=turn.settings.secret_key)
+    if applied:
+        await joined_by_referral(turn.session, member=turn.member, now=turn.now)
     key = "chat.referral.applied" if applied else "chat.referral.refused"
     turn.say(Text(turn.text(key)), await build_card(turn))
+
+
+async def store_join(turn: Turn, store_id: str | None) -> None:
+    """The message a store's join link prefills on LINE, just after the follow: the
+    member joined at that store. Otherwise (an old member, a bad id) just the card."""
+    store = await joined_at_store(turn.session, member=turn.member,
+                                  store_id=int(store_id or 0), now=turn.now)
+    if store is not None:
+        turn.say(Text(turn.text("chat.store_link.welcome", store=store.name)))
+    turn.say(await build_card(turn))
 
 
 async def remember_optin(turn: Turn, token: str | None) -> None:
@@ -174,7 +197,7 @@ async def remember_optin(turn: Turn, token: str | None) -> None:
 async def forget_optin(turn: Turn, _argument: str | None) -> None:
     """Messenger Marketing Messages stopped from Messenger's own UI."""
     turn.identity.notification_messages_token = None
-    await consent(turn, False)
+    await stop(turn, None)
 
 
 # A leap year, so that 02-29 is a date whatever year (if any) the member gave.
@@ -214,7 +237,7 @@ INTENTS: dict[str, IntentHandler] = {
     postbacks.CONSENT_YES: opt_in,
     postbacks.CONSENT_NO: opt_out,
     postbacks.START: opt_in,
-    postbacks.STOP: opt_out,
+    postbacks.STOP: stop,
     postbacks.DELETE_ASK: ask_delete,
     postbacks.DELETE_YES: delete,
     postbacks.DELETE_NO: keep,
@@ -223,6 +246,7 @@ INTENTS: dict[str, IntentHandler] = {
     postbacks.LINK: link_start,
     "link_redeem": link_redeem,
     "referral": referral,
+    "store_join": store_join,
     "optin": remember_optin,
     "optin_stop": forget_optin,
     postbacks.BIRTHDAY: remember_birthday,

@@ -22,6 +22,7 @@ from bot.postbacks import (
     STOP,
 )
 from bot.types import InboundEvent
+from loyalty.join_links import STORE_REF_PREFIX, store_id_of_ref
 
 _KEYWORDS: dict[str, str] = {
     "card": CARD, "member card": CARD, "會員卡": CARD, "卡": CARD, "qr": CARD,
@@ -46,6 +47,8 @@ _BIRTHDAY = re.compile(
 _REFERRAL_WITH_CODE = re.compile(
     r"^(?:ref|invite code|邀請碼)\s*([A-Za-z0-9]{4,16})$", re.IGNORECASE
 )
+# "store 3" / "門市 3": the message a store's join link prefills on LINE.
+_STORE_WITH_ID = re.compile(r"^(?:store|門市)\s*(\d{1,10})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Intent:
 
 
 def intent_of(event: InboundEvent) -> Intent:
+    if event.kind in ("follow", "referral") and (store_id := store_id_of_ref(event.referral)):
+        return Intent("store_join", str(store_id))
     if event.kind == "follow":
         return Intent("join", event.referral)
     if event.kind == "referral":
@@ -83,6 +88,9 @@ def _intent_of_words(words: str, *, payload: bool) -> Intent:
         return Intent("link_redeem", match.group(1))
     if match := _REFERRAL_WITH_CODE.match(words.strip()):
         return Intent("referral", match.group(1).upper())
+    if (match := _STORE_WITH_ID.match(spoken)) and (store_id := store_id_of_ref(
+            STORE_REF_PREFIX + match.group(1))):
+        return Intent("store_join", str(store_id))
     name = _KEYWORDS.get(spoken)
     if name is None:
         return Intent(HELP)

@@ -26,10 +26,17 @@ from handlers.deps import (
 from handlers.staff.auth import AtCounter, require_counter
 from handlers.staff.limits import StaffLimits
 from handlers.staff.locale import staff_locale
-from handlers.staff.views import adjustment_message, member_view, outcome_view, recent_view
-from loyalty import counter
+from handlers.staff.views import (
+    adjustment_message,
+    member_view,
+    outcome_view,
+    recent_view,
+    tags_view,
+)
+from loyalty import counter, tags
 from loyalty.adjustments import adjust_stamps
 from loyalty.counter import CounterActor, CounterOutcome
+from loyalty.tags import MAX_TAG_NAME, Tagger
 
 NO_STORE = {"Cache-Control": "no-store"}
 RECENT_LIMIT = 10
@@ -66,6 +73,12 @@ class RedeemRequest(Credential):
 class VoidRequest(BaseModel):
     entry_id: JsonDbId
     reason: str | None = Field(default=None, max_length=200)
+
+
+class TagRequest(BaseModel):
+    member_id: JsonDbId
+    tag: str = Field(min_length=1, max_length=MAX_TAG_NAME,
+                     description="Trimmed; one line, no control characters.")
 
 
 class AdjustRequest(BaseModel):
@@ -119,7 +132,8 @@ async def lookup(
             token=body.token, short_code=body.short_code, now=now,
         )
     return _json({"member": member_view(card, locale=call.locale,
-                                        timezone=call.at.store.timezone, now=utcnow())})
+                                        timezone=call.at.store.timezone, now=utcnow()),
+                  "tags": await _tags_view(call, card.member_id)})
 
 
 @router.post("/visit", responses=ERRORS)
@@ -189,6 +203,33 @@ async def adjust(body: Annotated[AdjustRequest, Body()], call: CounterCallDep) -
     return _json(await _written(call, outcome))
 
 
+@router.post("/tag", responses=ERRORS)
+async def tag(body: Annotated[TagRequest, Body()], call: CounterCallDep) -> JSONResponse:
+    """Tag the member on screen by hand, as this staff account (a new name makes the
+    tag)."""
+    await tags.tag_member(call.session, member_id=body.member_id, name=body.tag,
+                          by=Tagger.staff(call.at.staff.id), now=utcnow(), locale=call.locale)
+    return await _tagged(call, body.member_id, "tags.staff.added", body.tag)
+
+
+@router.post("/untag", responses=ERRORS)
+async def untag(body: Annotated[TagRequest, Body()], call: CounterCallDep) -> JSONResponse:
+    """Take a tag off the member on screen, whatever set it; the history keeps both."""
+    await tags.untag_member(call.session, member_id=body.member_id, name=body.tag,
+                            by=Tagger.staff(call.at.staff.id), now=utcnow(), locale=call.locale)
+    return await _tagged(call, body.member_id, "tags.staff.removed", body.tag)
+
+
+async def _tagged(call: CounterCall, member_id: int, message: str, name: str) -> JSONResponse:
+    return _json({"message": t(message, call.locale, name=tags.clean_tag_name(name)),
+                  "tags": await _tags_view(call, member_id)})
+
+
+async def _tags_view(call: CounterCall, member_id: int) -> list[dict[str, str]]:
+    views = await tags.member_tags(call.session, member_id=member_id)
+    return tags_view(views, locale=call.locale)
+
+
 @router.get("/recent", responses=error_responses(401))
 async def recent(call: CounterCallDep) -> JSONResponse:
     """The last ten actions at this store's counter, newest first."""
@@ -219,6 +260,8 @@ async def _written(call: CounterCall, outcome: CounterOutcome) -> dict[str, Any]
         "outcome": outcome_view(outcome, locale=call.locale, timezone=call.at.store.timezone,
                                 now=utcnow()),
         "recent": await _recent_view(call),
+        # A visit or a redemption may have tagged the member (loyalty.tag_rules).
+        "tags": await _tags_view(call, outcome.member.member_id),
     }
 
 

@@ -264,4 +264,6 @@ def _script_texts(locale: str) -> dict[str, str]:
         "void_confirm", "no_rewards", "history_empty", "voided", "dismiss", "failed",
         "adjust_invalid",
     )
-    return {key: t(f"staff.script.{key}", locale) for key in keys}
+    texts = {key: t(f"staff.script.{key}", locale) for key in keys}
+    return {**texts, "tags_none": t("tags.staff.none", locale),
+            "tag_remove": t("tags.staff.remove", locale)}

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from core.i18n import t
 from loyalty.counter import CounterOutcome, RecentAction
 from loyalty.member_card import MemberCard
+from loyalty.tags import MemberTagView
 
 _DATE = "%Y/%m/%d"
 _TIME = "%H:%M"
@@ -92,3 +93,15 @@ def recent_view(
             "voidable": may_void and not action.voided,
         })
     return lines
+
+
+def tags_view(views: list[MemberTagView], *, locale: str) -> list[dict[str, str]]:
+    """The member's tags as chips: the name, and where it came from on a second look."""
+    chips = []
+    for view in views:
+        source = t(f"tags.source.{view.source}", locale)
+        who = view.staff_name or view.rule_name or view.pos_key_prefix
+        chips.append({"name": view.name,
+                      "source": t("tags.source.by", locale, source=source, who=who)
+                      if who else source})
+    return chips

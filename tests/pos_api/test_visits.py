@@ -109,10 +109,11 @@ async def test_a_visit_needs_exactly_one_of_token_and_short_code(shop):
     assert await stamps_in_ledger(shop, member_id) == 0
 
 
-async def test_a_scanned_visit_costs_eight_sql_statements(shop):
+async def test_a_scanned_visit_costs_nine_sql_statements(shop):
     # The counter's hot path (bench/counter.py): key check, idempotency claim, member,
     # member lock, the visit's checks with the rewards held, balance, ledger entry,
-    # stored answer. A new query on this path should be a decision, not an accident.
+    # the active event tag rules (loyalty.tag_rules: a visit may tag), stored answer.
+    # A new query on this path should be a decision, not an accident.
     member_id = await shop.add_member(line="U-amy")
     await shop.visit({"token": shop.token(await shop.add_member(name="Bob", line="U-bob"))})
     statements: list[str] = []
@@ -127,4 +128,4 @@ async def test_a_scanned_visit_costs_eight_sql_statements(shop):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 201
-    assert len([s for s in statements if not s.upper().startswith("BEGIN")]) == 8, statements
+    assert len([s for s in statements if not s.upper().startswith("BEGIN")]) == 9, statements

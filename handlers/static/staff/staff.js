@@ -148,12 +148,60 @@
     panel.setAttribute("aria-hidden", "false");
   }
 
+  // The member's tags as chips, each with a button that takes it off.
+  function renderTags(tags) {
+    const list = $("member-tags");
+    list.replaceChildren();
+    if (!tags.length) {
+      const none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = T.tags_none;
+      list.append(none);
+    }
+    for (const tag of tags) {
+      const chip = document.createElement("li");
+      chip.className = "tag-chip";
+      chip.title = tag.source;
+      const name = document.createElement("span");
+      name.textContent = tag.name;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "tag-remove";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", T.tag_remove.replace("{name}", tag.name));
+      remove.addEventListener("click", () => changeTag("untag", tag.name));
+      chip.append(name, remove);
+      list.append(chip);
+    }
+  }
+
+  function changeTag(path, name) {
+    if (!state.member) return;
+    run(async () => {
+      const answer = await api(path, { member_id: state.member.id, tag: name });
+      if (!answer.ok) {
+        showError(answer.error);
+        return;
+      }
+      showResult("ok", answer.data.message);
+      renderTags(answer.data.tags);
+      if (path === "tag") $("tag-name").value = "";
+    });
+  }
+
+  $("tag-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("tag-name").value.trim();
+    if (name) changeTag("tag", name);
+  });
+
   function closePanel() {
     panel.classList.remove("open");
     panel.setAttribute("aria-hidden", "true");
     state.member = null;
     state.credential = null;
     $("amount").value = "";
+    $("tag-name").value = "";
     clearAdjustForm();
   }
 
@@ -190,6 +238,7 @@
       }
       state.credential = credential;
       showMember(answer.data.member);
+      renderTags(answer.data.tags);
     });
   }
 
@@ -207,7 +256,10 @@
     }
     const outcome = answer.data.outcome;
     showResult("ok", outcome.message);
-    if (state.member && outcome.member.id === state.member.id) showMember(outcome.member);
+    if (state.member && outcome.member.id === state.member.id) {
+      showMember(outcome.member);
+      renderTags(answer.data.tags);
+    }
     renderHistory(answer.data.recent);
   }
 
