@@ -121,14 +121,19 @@ class Window:
         return cls(as_of, begin.astimezone(UTC), end.astimezone(UTC))
 
 
-def _visits(window: Window) -> CompoundSelect[int, datetime, int]:
+def visits(window: Window) -> CompoundSelect[int, datetime, int, int]:
+    """member_id, at, amount (0 when not given) and store_id of every visit in the
+    window: the live counter visits and the imported ones. RFM and the console's
+    figures (loyalty.insights) count the same visits."""
     counter = select(
         LedgerEntry.member_id.label("member_id"),
         LedgerEntry.created_at.label("at"),
         func.coalesce(LedgerEntry.amount, 0).label("amount"),
+        LedgerEntry.store_id.label("store_id"),
     ).where(LedgerEntry.kind == "stamp", IS_LIVE,
             LedgerEntry.created_at >= window.start, LedgerEntry.created_at < window.cutoff)
-    imported = select(ImportedVisit.member_id, ImportedVisit.visited_at, ImportedVisit.amount
+    imported = select(ImportedVisit.member_id, ImportedVisit.visited_at, ImportedVisit.amount,
+                      ImportedVisit.store_id
                       ).where(ImportedVisit.visited_at >= window.start,
                               ImportedVisit.visited_at < window.cutoff)
     return union_all(counter, imported)
@@ -158,12 +163,12 @@ def scores_query(dialect: str, window: Window,
                  rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS) -> Select[Any]:
     """member_id, recency_days, frequency, monetary, r, f, m, segment of every member
     with a visit in the window, as one statement."""
-    visits = _visits(window).subquery("visits")
+    seen = visits(window).subquery("visits")
     per_member = (
-        select(visits.c.member_id, func.max(visits.c.at).label("last_at"),
-               func.count().label("frequency"), func.sum(visits.c.amount).label("monetary"))
-        .join(Member, and_(Member.id == visits.c.member_id, Member.deleted_at.is_(None)))
-        .group_by(visits.c.member_id)
+        select(seen.c.member_id, func.max(seen.c.at).label("last_at"),
+               func.count().label("frequency"), func.sum(seen.c.amount).label("monetary"))
+        .join(Member, and_(Member.id == seen.c.member_id, Member.deleted_at.is_(None)))
+        .group_by(seen.c.member_id)
     ).subquery("per_member")
     figures = select(
         per_member.c.member_id,
