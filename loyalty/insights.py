@@ -35,7 +35,8 @@ PERIODS: dict[Unit, int] = {"day": 90, "week": 52}
 COHORT_MONTHS = 12
 ACTIVE_DAYS = (30, 90)
 FUNNEL_STEPS = ("joined", "visit_1", "visit_2", "visit_3", "redeemed")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Where "every visit" starts.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -71,7 +72,7 @@ def _bucket(moment: Moment, edges: Sequence[datetime]) -> ColumnElement[int]:
 
 def _all_visits(now: datetime) -> Subquery:
     """Every visit until `now` of a member not erased."""
-    seen = visits(Window(as_of=now.date(), start=_EPOCH, cutoff=now)).subquery("seen")
+    seen = visits(Window(as_of=now.date(), start=EPOCH, cutoff=now)).subquery("seen")
     return (select(seen)
             .join(Member, and_(Member.id == seen.c.member_id, Member.deleted_at.is_(None)))
             ).subquery("live_visits")

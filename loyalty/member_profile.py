@@ -6,12 +6,13 @@ bounded: the newest HISTORY_LIMIT rows of each history."""
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cards.models import Member
 from loyalty.errors import NotFound
+from loyalty.insights import EPOCH
 from loyalty.member_card import MemberCard, member_card
 from loyalty.models import (
     LedgerEntry,
@@ -24,6 +25,7 @@ from loyalty.models import (
     Tag,
     TagRule,
 )
+from loyalty.rfm import Window, visits
 
 HISTORY_LIMIT = 100
 
@@ -71,6 +73,7 @@ class MemberProfile:
     tag_history: list[TagLine]
     rfm: RfmScore | None
     segment_history: list[SegmentMove]
+    last_visit_at: datetime | None  # at the counter or imported (the card knows the counter's)
 
 
 async def member_profile(session: AsyncSession, *, member_id: int, locale: str,
@@ -88,7 +91,15 @@ async def member_profile(session: AsyncSession, *, member_id: int, locale: str,
         tag_history=await _tag_history(session, member_id),
         rfm=await session.get(RfmScore, member_id),
         segment_history=await _segment_history(session, member_id),
+        last_visit_at=await _last_visit(session, member_id, now),
     )
+
+
+async def _last_visit(session: AsyncSession, member_id: int, now: datetime) -> datetime | None:
+    seen = visits(Window(as_of=now.date(), start=EPOCH, cutoff=now)).subquery("seen")
+    last: datetime | None = await session.scalar(
+        select(func.max(seen.c.at)).where(seen.c.member_id == member_id))
+    return last
 
 
 async def _ledger(session: AsyncSession, member_id: int) -> list[LedgerLine]:

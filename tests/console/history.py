@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.models import Member
 from core.db import Database
 from loyalty.models import (
+    Balance,
     ImportedVisit,
     LedgerEntry,
     MemberTag,
@@ -92,6 +93,7 @@ async def build_history(db: Database, *, shift: timedelta = timedelta()) -> Hist
         session.add(LedgerEntry(member_id=ids["Ben"], store_id=xinyi, kind="void", stamps=-1,
                                 program_id=PROGRAM_ID, reverses_entry_id=ben_stamp.id,
                                 created_at=at(local(2026, 5, 20, 11)), note="wrong member"))
+        session.add(Balance(member_id=ids["Amy"], stamps=1, last_visit_at=amy_stamp.created_at))
         session.add(Reward(member_id=ids["Amy"], program_id=PROGRAM_ID, status="redeemed",
                            issued_at=at(local(2026, 4, 5)), redeemed_at=at(local(2026, 6, 1)),
                            redeemed_store_id=daan))

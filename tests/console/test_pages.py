@@ -143,7 +143,8 @@ async def test_a_members_page_shows_card_ledger_tags_and_rfm_history(
     text = amy.text
     assert amy.status_code == 200
     assert 'id="member-name">Amy<' in text
-    assert "0 / 3 點" in text  # no stamps on the card: the visits were imported
+    assert "1 / 3 點" in text  # the counter visit's stamp; the imported ones grant none
+    assert 'id="last-visit">' in text and 'id="last-visit">—' not in text
     ledger = text.split('id="ledger"')[1].split("</table>")[0]
     assert "來店集點" in ledger and "+1" in ledger and "120.00" in ledger and "大安店" in ledger
     tags = text.split('id="tag-list"')[1].split("</ul>")[0]

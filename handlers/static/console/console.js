@@ -33,7 +33,8 @@
       interaction: { mode: "index", intersect: false },
       plugins: { legend: { display: spec.datasets.length > 1, position: "bottom" } },
       scales: {
-        x: { stacked: stacked, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        x: { stacked: stacked, beginAtZero: true,
+             ticks: { maxRotation: 0, autoSkipPadding: 12, precision: 0 } },
         y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } }
       }
     };
