@@ -109,6 +109,7 @@ async def counter_page(request: Request, settings: SettingsDep, db: DatabaseDep)
         may_adjust=at.may_adjust,
         max_adjustment=MAX_ADJUSTMENT,
         may_see_report=at.may_see_report,
+        may_open_console=current.sees_console,
         csrf_token=current.session.csrf_token,
         config=config,
     )

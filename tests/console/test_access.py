@@ -150,3 +150,18 @@ async def test_a_marketer_or_nobody_is_refused_every_counter_action_and_nothing_
     else:
         assert all(page.status_code == 303 for page in pages)
     assert before == after
+
+
+async def test_an_admin_sees_the_counter_and_the_console_linked_both_ways(
+    db: Database, settings: Settings
+) -> None:
+    async with staff_shop(settings, db) as shop:
+        await add_accounts(shop)
+        async with signed_in(shop, "admin") as admin:
+            admin_counter = await admin.get("/staff/")
+            admin_console = await admin.get("/console/")
+        async with signed_in(shop, "manager") as manager:
+            manager_counter = await manager.get("/staff/")
+    assert admin_counter.status_code == 200 and 'id="console-link"' in admin_counter.text
+    assert 'id="counter-link"' in admin_console.text
+    assert manager_counter.status_code == 200 and 'id="console-link"' not in manager_counter.text

@@ -212,3 +212,16 @@ async def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text(
     assert exported.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in exported.headers["content-disposition"]
     assert csv_rows(exported)[1][2] == "'=HYPERLINK(\"http://x\",\"y\")"
+
+
+async def test_the_language_switch_returns_to_the_console_and_nowhere_else(
+    db: Database, settings: Settings
+) -> None:
+    async with console(db, settings) as c:
+        c.browser.cookies.delete("punchline_staff_locale")  # the fixture's own choice
+        back = await c.browser.get("/staff/lang/en", params={"next": "/console/rfm"})
+        rfm = await c.browser.get("/console/rfm")
+        elsewhere = await c.browser.get("/staff/lang/en", params={"next": "//evil.example/"})
+    assert (back.status_code, back.headers["location"]) == (303, "/console/rfm")
+    assert "Segments now" in rfm.text
+    assert elsewhere.headers["location"] == "/staff/"
