@@ -163,12 +163,12 @@ def scores_query(dialect: str, window: Window,
                  rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS) -> Select[Any]:
     """member_id, recency_days, frequency, monetary, r, f, m, segment of every member
     with a visit in the window, as one statement."""
-    seen = visits(window).subquery("visits")
+    in_window = visits(window).subquery("visits")
     per_member = (
-        select(seen.c.member_id, func.max(seen.c.at).label("last_at"),
-               func.count().label("frequency"), func.sum(seen.c.amount).label("monetary"))
-        .join(Member, and_(Member.id == seen.c.member_id, Member.deleted_at.is_(None)))
-        .group_by(seen.c.member_id)
+        select(in_window.c.member_id, func.max(in_window.c.at).label("last_at"),
+               func.count().label("frequency"), func.sum(in_window.c.amount).label("monetary"))
+        .join(Member, and_(Member.id == in_window.c.member_id, Member.deleted_at.is_(None)))
+        .group_by(in_window.c.member_id)
     ).subquery("per_member")
     figures = select(
         per_member.c.member_id,

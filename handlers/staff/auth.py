@@ -3,7 +3,7 @@ account as it is now.
 
 One sign-in serves the counter and the console: `signed_in` is any active account with
 an authentic session; the counter takes only COUNTER_ROLES (a marketer is refused every
-counter action), the console only CONSOLE_ROLES (handlers/console/deps.py). The cookie
+counter action), the console only CONSOLE_ROLES (handlers/console/access.py). The cookie
 alone is not trusted for long: every request reloads the account, so a deactivated
 account, a changed role or a changed password takes effect at once.
 """
