@@ -203,22 +203,22 @@ async def cohorts(session: AsyncSession, *, now: datetime, timezone: str,
     days = month_starts(local_today(now, timezone), months)
     edges = [_midnight(day, timezone) for day in days]
     seen = _all_visits(now)
-    firsts = (select(seen.c.member_id, func.min(seen.c.at).label("first_at"))
-              .group_by(seen.c.member_id)).subquery("firsts")
-    cohort_of = (select(firsts.c.member_id, _bucket(firsts.c.first_at, edges).label("cohort"))
-                 .where(firsts.c.first_at >= edges[0])).subquery("cohort_of")
-    active = (select(seen.c.member_id, _bucket(seen.c.at, edges).label("month"))
-              .where(seen.c.at >= edges[0]).distinct()).subquery("active")
-    later = active.c.month > cohort_of.c.cohort
+    # One pass, no self-join: each member's months with a visit (-1 for any month
+    # before the cohorts), the earliest of them being the member's cohort.
+    month = case((seen.c.at < edges[0], -1), else_=_bucket(seen.c.at, edges))
+    pairs = (select(seen.c.member_id, month.label("month"))
+             .group_by(seen.c.member_id, month)).subquery("pairs")
+    ranked = select(pairs, func.min(pairs.c.month).over(partition_by=pairs.c.member_id)
+                    .label("cohort")).subquery("ranked")
+    in_cohort = ranked.c.cohort >= 0
     rows = await session.execute(
-        select(cohort_of.c.cohort, active.c.month, func.count())
-        .join(active, active.c.member_id == cohort_of.c.member_id)
-        .group_by(cohort_of.c.cohort, active.c.month))
+        select(ranked.c.cohort, ranked.c.month, func.count()).where(in_cohort)
+        .group_by(ranked.c.cohort, ranked.c.month))
     counts = {(cohort, month): count for cohort, month, count in rows.all()}
     back: dict[int, int] = dict((await session.execute(
-        select(cohort_of.c.cohort, func.count(func.distinct(cohort_of.c.member_id)))
-        .join(active, and_(active.c.member_id == cohort_of.c.member_id, later))
-        .group_by(cohort_of.c.cohort))).all())
+        select(ranked.c.cohort, func.count(func.distinct(ranked.c.member_id)))
+        .where(in_cohort, ranked.c.month > ranked.c.cohort)
+        .group_by(ranked.c.cohort))).all())
     return [
         Cohort(month=days[index], members=counts[(index, index)], came_back=back.get(index, 0),
                returned=[counts.get((index, month), 0) for month in range(index + 1, months)])
