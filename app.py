@@ -23,6 +23,11 @@ from core.db import Database
 from core.errors import install_error_handler
 from core.settings import SANDBOX_PATHS, Settings, SettingsError, get_settings
 from handlers import card_page, pos_api, pos_tags, referral_page, webhooks
+from handlers.console import home as console_home
+from handlers.console import member as console_member
+from handlers.console import members as console_members
+from handlers.console import rfm as console_rfm
+from handlers.console.access import ConsoleDenied, console_denied
 from handlers.conversation.dispatch import Conversation
 from handlers.inbox import InboxWriter
 from handlers.pos_limits import PosLimits
@@ -57,6 +62,9 @@ def create_app(settings: Settings | None = None, *,
     app.include_router(staff_pages.router)
     app.include_router(staff_report.router)
     app.include_router(staff_api.router)
+    for console_page in (console_home, console_members, console_member, console_rfm):
+        app.include_router(console_page.router)
+    app.add_exception_handler(ConsoleDenied, console_denied)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "handlers" / "static"),
               name="static")
     app.include_router(pos_api.router)

@@ -98,12 +98,14 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
         get_settings.cache_clear()
     settings = get_settings()
     migrations.upgrade(settings.database_url)
-    seeded = asyncio.run(seed_demo(settings.database_url))
+    seeded = asyncio.run(seed_demo(settings.database_url, timezone=settings.timezone,
+                                   rfm_window_days=settings.rfm_window_days))
     table = Table(title=f"{settings.brand_name} is running", show_header=False)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row("Chat simulator", f"{base}/simulator/")
     table.add_row("Staff page", f"{base}/staff/")
+    table.add_row("Console", f"{base}/console/ (sign in as marketer)")
     table.add_row("API docs", f"{base}/docs")
     for line in seeded.describe():
         table.add_row(*line)

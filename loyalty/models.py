@@ -126,9 +126,11 @@ class LedgerEntry(Base):
         Index("ix_loyalty_ledger_entry_member_created", "member_id", "created_at"),
         # A store's report and its counter history read its entries by time.
         Index("ix_loyalty_ledger_entry_store_created", "store_id", "created_at"),
-        # RFM and segments read the visits (stamps) of a time window: index-only.
+        # RFM, segments and the console read the visits (stamps) of a time window, with
+        # their store: all from the index.
         Index("ix_loyalty_ledger_entry_stamps_created", "created_at", "member_id", "amount",
-              postgresql_where=text("kind = 'stamp'"), sqlite_where=text("kind = 'stamp'")),
+              "store_id", postgresql_where=text("kind = 'stamp'"),
+              sqlite_where=text("kind = 'stamp'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -219,9 +221,10 @@ class ImportedVisit(Base):
     __table_args__ = (
         UniqueConstraint("member_id", "store_id", "visited_at", "amount"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        # RFM and segments read the visits of a time window (index-only), and of a
-        # store in a window.
-        Index("ix_loyalty_imported_visit_visited_member", "visited_at", "member_id", "amount"),
+        # RFM, segments and the console read the visits of a time window (index-only,
+        # store included), and of one store in a window.
+        Index("ix_loyalty_imported_visit_visited_member", "visited_at", "member_id", "amount",
+              "store_id"),
         Index("ix_loyalty_imported_visit_store_visited", "store_id", "visited_at", "member_id"),
     )
 

@@ -121,17 +121,21 @@ class Window:
         return cls(as_of, begin.astimezone(UTC), end.astimezone(UTC))
 
 
-def visits(window: Window, *, store_id: int | None = None) -> CompoundSelect[int, datetime, int]:
-    """The one definition of a visit (see above), also read by loyalty.segments:
-    member_id, at, amount of every live counter stamp and imported visit in the window,
-    at one store if `store_id` is given."""
+def visits(window: Window, *,
+           store_id: int | None = None) -> CompoundSelect[int, datetime, int, int]:
+    """The one definition of a visit (see above): member_id, at, amount (0 when not
+    given) and store_id of every live counter stamp and imported visit in the window,
+    at one store if `store_id` is given. RFM, segments (loyalty.segments) and the
+    console's figures (loyalty.insights) count the same visits."""
     counter = select(
         LedgerEntry.member_id.label("member_id"),
         LedgerEntry.created_at.label("at"),
         func.coalesce(LedgerEntry.amount, 0).label("amount"),
+        LedgerEntry.store_id.label("store_id"),
     ).where(LedgerEntry.kind == "stamp", IS_LIVE,
             LedgerEntry.created_at >= window.start, LedgerEntry.created_at < window.cutoff)
-    imported = select(ImportedVisit.member_id, ImportedVisit.visited_at, ImportedVisit.amount
+    imported = select(ImportedVisit.member_id, ImportedVisit.visited_at, ImportedVisit.amount,
+                      ImportedVisit.store_id
                       ).where(ImportedVisit.visited_at >= window.start,
                               ImportedVisit.visited_at < window.cutoff)
     if store_id is not None:

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty.errors import Forbidden, UsernameTaken
 from loyalty.models import STAFF_ROLES, StaffAccount, StaffStore
 
-# Roles that work the counter (stamp, redeem, void) and roles that may adjust stamps.
+# Roles that work the counter (stamp, redeem, void), roles that may adjust stamps, and
+# roles that see the marketing console (members, RFM). An admin does all of it.
 COUNTER_ROLES = ("staff", "manager", "admin")
 ADJUSTING_ROLES = ("manager", "admin")
+CONSOLE_ROLES = ("marketer", "admin")
 _hasher = PasswordHasher()
 
 

@@ -1,7 +1,11 @@
-"""Who is at the counter: the signed session checked against the account as it is now.
+"""Who is signed in, and who is at the counter: the signed session checked against the
+account as it is now.
 
-The cookie alone is not trusted for long: every request reloads the account, so a
-deactivated account, a changed role or a changed password takes effect at once.
+One sign-in serves the counter and the console: `signed_in` is any active account with
+an authentic session; the counter takes only COUNTER_ROLES (a marketer is refused every
+counter action), the console only CONSOLE_ROLES (handlers/console/access.py). The cookie
+alone is not trusted for long: every request reloads the account, so a deactivated
+account, a changed role or a changed password takes effect at once.
 """
 
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from handlers.staff.session import (
     password_fingerprint,
 )
 from loyalty.models import StaffAccount, Store
-from loyalty.staff import ADJUSTING_ROLES, COUNTER_ROLES, staff_store_ids
+from loyalty.staff import ADJUSTING_ROLES, CONSOLE_ROLES, COUNTER_ROLES, staff_store_ids
 from loyalty.stores import list_stores
 
 CSRF_HEADER = "x-csrf-token"
@@ -34,6 +38,14 @@ REPORT_ROLES = ("manager", "admin")
 class SignedIn:
     session: StaffSession
     staff: StaffAccount
+
+    @property
+    def works_counter(self) -> bool:
+        return self.staff.role in COUNTER_ROLES
+
+    @property
+    def sees_console(self) -> bool:
+        return self.staff.role in CONSOLE_ROLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +72,8 @@ class AtCounter:
 async def signed_in(
     request: Request, session: AsyncSession, settings: Settings, now: datetime
 ) -> SignedIn | None:
-    """The session's account, if the cookie is authentic and the account may still use
-    the counter with the password it signed in with."""
+    """The session's account, if the cookie is authentic and the account is still active
+    with the password it signed in with (whatever its role)."""
     staff_session = decode_session(
         settings.secret_key, request.cookies.get(SESSION_COOKIE), now=now
     )
@@ -71,7 +83,6 @@ async def signed_in(
     if (
         staff is None
         or not staff.active
-        or staff.role not in COUNTER_ROLES
         or password_fingerprint(staff.password_hash) != staff_session.password_fingerprint
     ):
         return None
@@ -98,9 +109,9 @@ async def chosen_store(session: AsyncSession, current: SignedIn) -> Store | None
 async def at_counter(
     request: Request, session: AsyncSession, settings: Settings, now: datetime
 ) -> AtCounter | None:
-    """The signed-in account and the store it chose, if it still works there."""
+    """The signed-in counter account and the store it chose, if it still works there."""
     current = await signed_in(request, session, settings, now)
-    if current is None:
+    if current is None or not current.works_counter:
         return None
     store = await chosen_store(session, current)
     return None if store is None else AtCounter(current.session, current.staff, store)
@@ -110,12 +121,16 @@ async def require_counter(
     request: Request, session: AsyncSession, settings: Settings, now: datetime, locale: str
 ) -> AtCounter:
     """For the JSON API: the counter session, and for a write, its CSRF token in the
-    X-CSRF-Token header (a cross-site page can neither read the token nor set the header)."""
-    counter = await at_counter(request, session, settings, now)
-    if counter is None:
+    X-CSRF-Token header (a cross-site page can neither read the token nor set the header).
+    A signed-in account of a role that does not work the counter is refused (403)."""
+    current = await signed_in(request, session, settings, now)
+    if current is not None and not current.works_counter:
+        raise Forbidden(t("staff.error.not_counter_role", locale))
+    store = None if current is None else await chosen_store(session, current)
+    if current is None or store is None:
         raise Unauthorized(t("staff.error.signed_out", locale))
-    if request.method not in ("GET", "HEAD") and not counter.session.csrf_matches(
+    if request.method not in ("GET", "HEAD") and not current.session.csrf_matches(
         request.headers.get(CSRF_HEADER)
     ):
         raise Forbidden(t("staff.error.csrf", locale), code="csrf_failed")
-    return counter
+    return AtCounter(current.session, current.staff, store)

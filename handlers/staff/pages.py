@@ -26,9 +26,10 @@ from handlers.staff.session import (
     set_session_cookie,
 )
 from handlers.templating import templates
-from loyalty.staff import COUNTER_ROLES, authenticate_staff
+from loyalty.staff import CONSOLE_ROLES, authenticate_staff
 
 HOME = "/staff/"
+CONSOLE_HOME = "/console/"
 LOGIN = "/staff/login"
 CHOOSE_STORE = "/staff/store"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -84,6 +85,8 @@ async def counter_page(request: Request, settings: SettingsDep, db: DatabaseDep)
         current = await signed_in(request, session, settings, utcnow())
         if current is None:
             return redirect(LOGIN)
+        if not current.works_counter:
+            return not_at_counter(request, settings)
         store = await chosen_store(session, current)
         if store is None:
             return redirect(CHOOSE_STORE)
@@ -106,6 +109,7 @@ async def counter_page(request: Request, settings: SettingsDep, db: DatabaseDep)
         may_adjust=at.may_adjust,
         max_adjustment=MAX_ADJUSTMENT,
         may_see_report=at.may_see_report,
+        may_open_console=current.sees_console,
         csrf_token=current.session.csrf_token,
         config=config,
     )
@@ -144,11 +148,10 @@ async def login(
             return _login_form(request, settings, locale, error="staff.login.failed",
                                status_code=401, username=username)
         limits.login_succeeded(username=username, address=address)
-        if staff.role not in COUNTER_ROLES:
-            return _login_form(request, settings, locale, error="staff.login.not_counter_role",
-                               status_code=403, username=username)
         stores = await stores_for(session, staff)
-        if not stores:
+        # Marketers need no store; an admin lands on the console and may open the counter.
+        console = staff.role in CONSOLE_ROLES
+        if not stores and not console:
             return _login_form(request, settings, locale, error="staff.login.no_store",
                                status_code=403, username=username)
         staff_session = new_session(
@@ -156,7 +159,10 @@ async def login(
         )
     if len(stores) == 1:
         staff_session = staff_session.with_store(stores[0].id)
-    response = redirect(HOME if staff_session.store_id else CHOOSE_STORE)
+    if console:
+        response = redirect(CONSOLE_HOME)
+    else:
+        response = redirect(HOME if staff_session.store_id else CHOOSE_STORE)
     set_session_cookie(response, settings, staff_session)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
     return response
@@ -169,6 +175,8 @@ async def store_page(request: Request, settings: SettingsDep, db: DatabaseDep) -
         current = await signed_in(request, session, settings, utcnow())
         if current is None:
             return redirect(LOGIN)
+        if not current.works_counter:
+            return not_at_counter(request, settings)
         stores = await stores_for(session, current.staff)
     return render(request, settings, "store.html", page_locale(request, settings), stores=stores,
                   staff=current.staff, csrf_token=current.session.csrf_token)
@@ -186,6 +194,8 @@ async def choose_store(
         current = await signed_in(request, session, settings, utcnow())
         if current is None:
             return redirect(LOGIN)
+        if not current.works_counter:
+            return not_at_counter(request, settings)
         if not current.session.csrf_matches(csrf):
             return forbidden(request, settings)
         allowed = {store.id for store in await stores_for(session, current.staff)}
@@ -214,8 +224,8 @@ async def logout(
 async def choose_language(request: Request, locale: str, settings: SettingsDep) -> Response:
     """The staff's language, remembered on this phone for a year."""
     target = request.query_params.get("next", HOME)
-    # Only back into the staff page: never an open redirect.
-    if not target.startswith("/staff/") or target.startswith("//"):
+    # Only back into the staff page or the console: never an open redirect.
+    if not target.startswith((HOME, CONSOLE_HOME)):
         target = HOME
     response = redirect(target)
     if locale in SUPPORTED_LOCALES:
@@ -249,11 +259,19 @@ def _login_form(
     return response
 
 
-def forbidden(request: Request, settings: Settings, reason: str = "staff.error.csrf") -> Response:
-    """The 403 page, with the reason in the staff's language."""
+def forbidden(request: Request, settings: Settings, reason: str = "staff.error.csrf", *,
+              back: str = HOME, back_title: str = "staff.title") -> Response:
+    """The 403 page, with the reason in the staff's language and the way back."""
     locale = page_locale(request, settings)
     return render(request, settings, "message.html", locale, status_code=403,
-                  message=t(reason, locale))
+                  message=t(reason, locale), back=back,
+                  back_label=t(back_title, locale, brand=settings.brand_name))
+
+
+def not_at_counter(request: Request, settings: Settings) -> Response:
+    """A marketer at the counter: refused, pointed at the console."""
+    return forbidden(request, settings, "staff.error.not_counter_role", back=CONSOLE_HOME,
+                     back_title="console.title")
 
 
 def _script_texts(locale: str) -> dict[str, str]:

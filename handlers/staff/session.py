@@ -22,7 +22,8 @@ from core.signing import b64url_decode, b64url_encode, derive_key, sign_text, un
 SESSION_COOKIE = "punchline_staff"
 LOGIN_CSRF_COOKIE = "punchline_staff_login"
 LOCALE_COOKIE = "punchline_staff_locale"
-COOKIE_PATH = "/staff"
+# One sign-in for the counter (/staff) and the console (/console): the cookies go to both.
+COOKIE_PATH = "/"
 # One shift, then log in again.
 SESSION_LIFETIME = timedelta(hours=12)
 _SIGNATURE_BYTES = 32

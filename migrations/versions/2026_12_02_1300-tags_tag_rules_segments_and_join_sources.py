@@ -132,11 +132,11 @@ def upgrade() -> None:
     # store, and members by tier.
     op.drop_index('ix_loyalty_imported_visit_visited_at', table_name='loyalty_imported_visit')
     op.create_index('ix_loyalty_imported_visit_visited_member', 'loyalty_imported_visit',
-                    ['visited_at', 'member_id', 'amount'])
+                    ['visited_at', 'member_id', 'amount', 'store_id'])
     op.create_index('ix_loyalty_imported_visit_store_visited', 'loyalty_imported_visit',
                     ['store_id', 'visited_at', 'member_id'])
     op.create_index('ix_loyalty_ledger_entry_stamps_created', 'loyalty_ledger_entry',
-                    ['created_at', 'member_id', 'amount'],
+                    ['created_at', 'member_id', 'amount', 'store_id'],
                     postgresql_where=sa.text("kind = 'stamp'"),
                     sqlite_where=sa.text("kind = 'stamp'"))
     op.create_index('ix_loyalty_balance_tier', 'loyalty_balance', ['tier'])

@@ -2,10 +2,12 @@
 
 import pytest
 from rich.console import Console
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import cli
 from core.settings import get_settings
+from loyalty.models import ImportedVisit, RfmSegmentSize
 from loyalty.pos_keys import authenticate_pos_key
 from loyalty.staff import authenticate_staff
 from tests.counter.test_cli import query
@@ -31,10 +33,20 @@ def test_the_pos_key_stands_whole_on_a_line_of_its_own_and_authenticates(narrow_
                  lambda session: authenticate_pos_key(session, key)) is not None
 
 
-@pytest.mark.parametrize("username", ["barista", "manager"])
+@pytest.mark.parametrize("username", ["barista", "manager", "marketer"])
 def test_each_password_stands_whole_on_a_line_of_its_own_and_signs_in(narrow_demo, username):
     lines = narrow_demo.splitlines()
     [label] = [line for line in lines if line.startswith(f"Password of {username} ")]
     password = lines[lines.index(label) + 1]
     assert query(get_settings().database_url, lambda session: authenticate_staff(
         session, username=username, password=password))
+
+
+def test_the_demo_seeds_a_history_the_console_can_show(narrow_demo):
+    url = get_settings().database_url
+    visits = query(url, lambda session: session.scalar(
+        select(func.count()).select_from(ImportedVisit)))
+    recomputes = query(url, lambda session: session.scalar(
+        select(func.count(func.distinct(RfmSegmentSize.as_of)))))
+    assert "/console/" in narrow_demo
+    assert visits > 100 and recomputes > 10

@@ -90,7 +90,7 @@ async def test_a_barista_may_not_adjust_and_nothing_is_written(
     assert 'id="adjust-form"' not in page.text and 'id="report-link"' not in page.text
 
 
-async def test_a_manager_who_became_a_marketer_is_signed_out_before_adjusting(
+async def test_a_manager_who_became_a_marketer_is_refused_before_adjusting(
     db: Database, settings: Settings
 ) -> None:
     async with staff_shop(settings, db) as shop:
@@ -105,9 +105,9 @@ async def test_a_manager_who_became_a_marketer_is_signed_out_before_adjusting(
                                                     "reason": "x"}, csrf)
             report = await browser.get("/staff/report")
         ledger = await shop.ledger(member_id)
-    # Marketers never hold a counter session: the account is signed out, not just refused.
-    assert refused.status_code == 401
-    assert refused.json()["error"]["code"] == "unauthorized"
+    # The role is read on every request: a marketer is refused every counter action.
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"
     assert (report.status_code, report.headers["location"]) == (303, "/staff/")
     assert ledger == []
 

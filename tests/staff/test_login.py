@@ -72,7 +72,7 @@ async def test_the_session_cookie_is_http_only_lax_and_not_secure_over_http(
     cookie = session_cookie(response)[SESSION_COOKIE]
     assert cookie["httponly"] is True
     assert cookie["samesite"].lower() == "lax"
-    assert cookie["path"] == "/staff"
+    assert cookie["path"] == "/"  # one sign-in for the counter and the console
     assert not cookie["secure"]
     assert "secure" not in set_cookie_header(response).lower().split("; ")
 
@@ -89,16 +89,23 @@ async def test_the_session_cookie_is_secure_when_the_site_is_https(
     assert session_cookie(response)[SESSION_COOKIE]["secure"] is True
 
 
-async def test_a_marketer_is_refused_at_the_counter(db: Database, settings: Settings) -> None:
+async def test_a_marketer_signs_in_to_the_console_and_is_refused_at_the_counter(
+    db: Database, settings: Settings
+) -> None:
     async with staff_shop(settings, db) as shop:
-        await shop.add_staff("mia", role="marketer")
+        await shop.add_staff("mia", role="marketer", store_ids=[])
         async with shop.client() as browser:
             response = await post_login(browser, "mia")
             counter = await browser.get("/staff/")
-    assert response.status_code == 403
-    assert "行銷後台" in response.text
-    assert not sets_session(response)
-    assert counter.headers["location"] == "/staff/login"
+            stores = await browser.get("/staff/store")
+            report = await browser.get("/staff/report", follow_redirects=True)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/"
+    assert sets_session(response)
+    for refused in (counter, stores, report):
+        assert refused.status_code == 403
+        assert "行銷後台" in refused.text
+        assert 'href="/console/"' in refused.text
 
 
 async def test_an_account_without_a_store_is_refused(db: Database, settings: Settings) -> None:
@@ -140,8 +147,11 @@ async def test_an_admin_may_work_at_any_store(db: Database, settings: Settings) 
         await shop.add_staff("root", role="admin", store_ids=[])
         async with shop.client() as browser:
             response = await post_login(browser, "root")
+            counter = await browser.get("/staff/")
             choices = await browser.get("/staff/store")
-    assert response.headers["location"] == "/staff/store"
+    # An admin lands on the console; the counter asks where they work today.
+    assert response.headers["location"] == "/console/"
+    assert counter.headers["location"] == "/staff/store"
     assert "Daan" in choices.text and "Xinyi" in choices.text
 
 
