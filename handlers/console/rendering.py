@@ -110,9 +110,11 @@ def refusal_page(request: Request, locale: str, brand_name: str) -> HTMLResponse
     )
 
 
-def not_found_page(request: Request, viewer: Viewer) -> HTMLResponse:
-    response = render(request, viewer, "refused.html", section="members",
-                      message=viewer.text("console.error.member_not_found"))
+def not_found_page(request: Request, viewer: Viewer,
+                   message: str = "console.error.member_not_found",
+                   section: str = "members") -> HTMLResponse:
+    response = render(request, viewer, "refused.html", section=section,
+                      message=viewer.text(message))
     response.status_code = 404
     return response
 
