@@ -28,6 +28,7 @@ from handlers.console import member as console_member
 from handlers.console import members as console_members
 from handlers.console import rfm as console_rfm
 from handlers.console import segments as console_segments
+from handlers.console import tags as console_tags
 from handlers.console.access import ConsoleDenied, console_denied
 from handlers.conversation.dispatch import Conversation
 from handlers.inbox import InboxWriter
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *,
     app.include_router(staff_report.router)
     app.include_router(staff_api.router)
     for console_page in (console_home, console_members, console_member, console_rfm,
-                         console_segments):
+                         console_segments, console_tags):
         app.include_router(console_page.router)
     app.add_exception_handler(ConsoleDenied, console_denied)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "handlers" / "static"),

@@ -40,9 +40,10 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 class Viewer:
     """The signed-in marketer or admin, and how to show them things."""
 
+    staff_id: int  # who tags by hand
     username: str
     role: str
-    csrf_token: str  # for the sign-out form
+    csrf_token: str  # for every form (and the sign-out)
     locale: str
     timezone: str
     brand_name: str

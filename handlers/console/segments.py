@@ -8,7 +8,6 @@ The editor's script writes the definition it builds from the controls into the f
 that JSON, so what is saved is exactly what was counted."""
 
 import json
-from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Request
@@ -16,23 +15,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from core.clock import utcnow
-from core.db import Database
 from core.errors import Forbidden
 from core.i18n import SUPPORTED_LOCALES, t
 from handlers.console.access import ViewerDep
-from handlers.console.csv_export import csv_download
 from handlers.console.forms import MAX_FIELD, confirm_page, csrf_matches, csrf_refused, see_other
+from handlers.console.member_sample import members_csv, members_page
 from handlers.console.rendering import Viewer, not_found_page, render, row_id
 from handlers.deps import DatabaseDep, SessionDep, SettingsDep
 from loyalty.errors import InvalidSegment, LoyaltyError, NotFound
 from loyalty.models import Segment
 from loyalty.segments import (
     DESCRIPTION_LENGTH,
-    MAX_SAMPLE,
     NAME_LENGTH,
     create_segment,
     delete_segment,
-    export_segment,
     get_segment,
     list_segments,
     parse_definition,
@@ -52,7 +48,6 @@ SAMPLE = 10
 # A definition at its every bound is a few kilobytes; anything far past it is refused
 # before it is parsed.
 MAX_DEFINITION_TEXT = 20_000
-CSV_HEADER = ("member_id", "member_key", "display_name")
 Csrf = Annotated[str, Form(max_length=MAX_FIELD)]
 Name = Annotated[str, Form(max_length=NAME_LENGTH * 4)]
 Description = Annotated[str, Form(max_length=DESCRIPTION_LENGTH * 4)]
@@ -260,32 +255,21 @@ async def delete_segment_form(request: Request, segment_id: str, viewer: ViewerD
 @router.get("/segments/{segment_id}/members", response_class=HTMLResponse)
 async def segment_members_page(request: Request, segment_id: str, viewer: ViewerDep,
                                session: SessionDep) -> HTMLResponse:
-    """The size and the most recently joined members (the whole list is the CSV)."""
     segment = await _saved(session, viewer, segment_id)
     if segment is None:
         return _missing(request, viewer)
-    definition, now = saved_definition(segment), utcnow()
-    size = await segment_size(session, definition, now=now, timezone=viewer.timezone)
-    rows = await segment_sample(session, definition, now=now, timezone=viewer.timezone,
-                                limit=MAX_SAMPLE)
-    return render(request, viewer, "segment_members.html", section=SECTION,
-                  segment=segment, size=size, rows=rows)
+    return await members_page(
+        request, viewer, session, saved_definition(segment), section=SECTION,
+        title=viewer.text("console.segments.members_title", name=segment.name),
+        back=f"/console/segments/{segment.id}", back_label=viewer.text("console.segments.edit"),
+        csv=f"/console/segments/{segment.id}/members.csv")
 
 
 @router.get("/segments/{segment_id}/members.csv", response_model=None)
 async def segment_members_csv(request: Request, segment_id: str, viewer: ViewerDep,
                               session: SessionDep, db: DatabaseDep) -> Response:
-    """Streamed in a transaction of its own, after the request's has committed."""
     segment = await _saved(session, viewer, segment_id)
     if segment is None:
         return _missing(request, viewer)
-    return csv_download(f"segment-{segment.id}.csv", CSV_HEADER,
-                        _csv_rows(db, saved_definition(segment), viewer.timezone))
-
-
-async def _csv_rows(db: Database, definition: Any,
-                    timezone: str) -> AsyncIterator[Sequence[object]]:
-    async with db.transaction() as session:
-        async for member in export_segment(session, definition, now=utcnow(),
-                                           timezone=timezone):
-            yield (member.id, member.member_key, member.name or "")
+    return members_csv(db, saved_definition(segment), timezone=viewer.timezone,
+                       filename=f"segment-{segment.id}.csv")
