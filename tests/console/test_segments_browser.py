@@ -1,7 +1,7 @@
-"""The segments pages in real Chromium, in zh-TW and en, on a laptop (1280 px) and a
+"""The segments and tags pages in real Chromium, in zh-TW and en, on a laptop (1280 px) and a
 tablet (768 px): the editor's live size changes as a filter is picked, the segment is
 saved through the form, nothing is wider than the screen, and a screenshot of each page
-is kept in test-artifacts/."""
+is kept in test-artifacts/. A tag is added by hand on a member's page."""
 
 from pathlib import Path
 
@@ -24,7 +24,7 @@ _SIZE_IS = "size => document.getElementById('live-size').textContent === size"
 
 
 @pytest.mark.parametrize("locale", ["zh-TW", "en"])
-async def test_a_marketer_edits_a_segment_and_sees_its_size_change(
+async def test_a_marketer_edits_a_segment_sees_its_size_change_and_tags_a_member(
     db: Database, settings: Settings, artifacts_dir: Path, locale: str
 ) -> None:
     port = free_port()
@@ -32,7 +32,7 @@ async def test_a_marketer_edits_a_segment_and_sees_its_size_change(
     app = create_app(settings, senders=collecting_senders())
     suffix = db.url.split(":", 1)[0].split("+")[0]
     shop = await open_store(db, settings)
-    await build_history(db, shift=utcnow() - NOW)
+    history = await build_history(db, shift=utcnow() - NOW)
     await shop.add_staff("mia", role="marketer", store_ids=[])
     async with db.transaction() as session:
         vip = next(tag.id for tag in await tags_with_counts(session) if tag.name == "VIP")
@@ -75,6 +75,18 @@ async def test_a_marketer_edits_a_segment_and_sees_its_size_change(
             await keep("segment-members")
             await page.goto(f"{segment_url}/delete")
             await keep("segment-delete")
+            await page.goto(f"{base_url}/console/tags?sort=members&order=desc")
+            await keep("tags")
+            await page.goto(f"{base_url}/console/tags/{vip}")
+            await keep("tag-members")
+            await page.goto(f"{base_url}/console/tags/{vip}/delete")
+            await keep("tag-delete")
+            member_url = f"{base_url}/console/members/{history.members['Ben']}"
+            await page.goto(member_url)
+            await page.fill("#tag-name", f"生日會 {screen}")
+            await page.click("#add-tag-button")
+            await page.wait_for_url(member_url)
+            await keep("member-tags")
             await context.close()
 
     assert errors == []
@@ -85,3 +97,5 @@ async def test_a_marketer_edits_a_segment_and_sees_its_size_change(
     else:
         assert "Size now" in texts["segment-tablet"] and "Segments" in texts["segments-laptop"]
     assert "VIP laptop" in texts["segments-tablet"] and "VIP tablet" in texts["segments-tablet"]
+    assert "拿鐵控" in texts["tags-laptop"] and "Amy" in texts["tag-members-tablet"]
+    assert "生日會 tablet" in texts["member-tags-tablet"]
