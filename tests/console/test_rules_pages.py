@@ -26,7 +26,8 @@ async def rules(shop: StaffShop) -> list[tuple[str, str, dict[str, object], bool
         rows = await session.execute(select(TagRule.name, TagRule.kind, TagRule.condition,
                                             TagRule.active, TagRule.deleted_at.is_not(None))
                                      .order_by(TagRule.id))
-        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+        return [(name, kind, condition, active, deleted)
+                for name, kind, condition, active, deleted in rows.all()]
 
 
 async def post(browser: httpx.AsyncClient, path: str, **data: str | int) -> httpx.Response:
@@ -103,8 +104,8 @@ async def test_a_bad_rule_shows_the_form_with_the_reason_and_saves_nothing(
         vip = await tag_id(shop, "vip")
         async with signed_in(shop, "marketer") as browser:
             token = await console_csrf(browser)
-            answer = await post(browser, "/console/rules", csrf=token,
-                                **{**KEYWORD, "tag_id": vip, **fields})
+            body: dict[str, str | int] = {**KEYWORD, "tag_id": vip, **fields}
+            answer = await post(browser, "/console/rules", csrf=token, **body)
         saved = await rules(shop)
     assert answer.status_code in (404, 422)
     assert 'id="form-error"' in answer.text

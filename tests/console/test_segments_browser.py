@@ -1,7 +1,8 @@
-"""The segments and tags pages in real Chromium, in zh-TW and en, on a laptop (1280 px) and a
+"""The segments, tags and tag rules pages in real Chromium, in zh-TW and en, on a laptop (1280 px) and a
 tablet (768 px): the editor's live size changes as a filter is picked, the segment is
 saved through the form, nothing is wider than the screen, and a screenshot of each page
-is kept in test-artifacts/. A tag is added by hand on a member's page."""
+is kept in test-artifacts/. A tag is added by hand on a member's page, and a keyword
+rule made through its form."""
 
 from pathlib import Path
 
@@ -87,6 +88,17 @@ async def test_a_marketer_edits_a_segment_sees_its_size_change_and_tags_a_member
             await page.click("#add-tag-button")
             await page.wait_for_url(member_url)
             await keep("member-tags")
+            await page.goto(f"{base_url}/console/rules/new?kind=keyword")
+            await page.fill("#name", f"拿鐵 {screen}")
+            await page.fill("#pattern", "拿鐵")
+            await page.select_option("#tag-id", value=str(vip))
+            await page.click("#save")
+            await page.wait_for_url(f"{base_url}/console/rules/*")
+            await keep("rule")
+            await page.goto(f"{base_url}/console/rules/new?kind=event")
+            await keep("rule-event")
+            await page.goto(f"{base_url}/console/rules")
+            await keep("rules")
             await context.close()
 
     assert errors == []
@@ -99,3 +111,4 @@ async def test_a_marketer_edits_a_segment_sees_its_size_change_and_tags_a_member
     assert "VIP laptop" in texts["segments-tablet"] and "VIP tablet" in texts["segments-tablet"]
     assert "拿鐵控" in texts["tags-laptop"] and "Amy" in texts["tag-members-tablet"]
     assert "生日會 tablet" in texts["member-tags-tablet"]
+    assert "拿鐵 laptop" in texts["rules-tablet"] and "拿鐵 tablet" in texts["rules-tablet"]
