@@ -1,8 +1,8 @@
-"""The segments, tags and tag rules pages in real Chromium, in zh-TW and en, on a laptop (1280 px) and a
-tablet (768 px): the editor's live size changes as a filter is picked, the segment is
-saved through the form, nothing is wider than the screen, and a screenshot of each page
-is kept in test-artifacts/. A tag is added by hand on a member's page, and a keyword
-rule made through its form."""
+"""The segments, tags and tag rules pages in real Chromium, in zh-TW and en, on a laptop
+(1280 px) and a tablet (768 px): the editor's live size changes as a filter is picked,
+the segment is saved through the form, nothing is wider than the screen, and a
+screenshot of each page is kept in test-artifacts/. A tag is added by hand on a
+member's page, and a keyword rule made through its form."""
 
 from pathlib import Path
 
