@@ -532,6 +532,7 @@ def rfm_recompute(
         report = _in_transaction(lambda session: recompute_scores(
             session, as_of=day, timezone=settings.timezone,
             window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
+            frequency_thresholds=settings.rfm_frequency_thresholds,
             on_step=lambda step: progress.update(task, advance=1, description=step)))
     console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
                   f"{report.segment_changes} segment changes, {report.unscored} unscored")

@@ -154,10 +154,18 @@ def _score(rank: ColumnElement[int], distinct: ColumnElement[int]) -> ColumnElem
     )
 
 
+def _reached(value: ColumnElement[int], lower_bounds: Sequence[int]) -> ColumnElement[int]:
+    """1 plus how many of the lower bounds of scores 2..5 `value` reaches."""
+    return case(*((value >= bound, score) for score, bound
+                  in reversed(list(enumerate(lower_bounds, start=2)))), else_=1)
+
+
 def scores_query(dialect: str, window: Window,
-                 rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS) -> Select[Any]:
+                 rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS,
+                 frequency_thresholds: Sequence[int] | None = None) -> Select[Any]:
     """member_id, recency_days, frequency, monetary, r, f, m, segment of every member
-    with a visit in the window, as one statement."""
+    with a visit in the window, as one statement. With `frequency_thresholds` (the
+    fewest visits of F = 2, 3, 4, 5) F comes from them instead of the quintiles."""
     visits = _visits(window).subquery("visits")
     per_member = (
         select(visits.c.member_id, func.max(visits.c.at).label("last_at"),
@@ -186,7 +194,8 @@ def scores_query(dialect: str, window: Window,
     scored = select(
         counted.c.member_id, counted.c.recency_days, counted.c.frequency, counted.c.monetary,
         _score(counted.c.r_rank, counted.c.r_distinct).label("r"),
-        _score(counted.c.f_rank, counted.c.f_distinct).label("f"),
+        (_reached(counted.c.frequency, frequency_thresholds) if frequency_thresholds
+         else _score(counted.c.f_rank, counted.c.f_distinct)).label("f"),
         _score(counted.c.m_rank, counted.c.m_distinct).label("m"),
     ).subquery("scored")
     return select(*scored.c, _segment(scored.c, rules).label("segment"))
@@ -238,6 +247,7 @@ async def recompute_scores(
     window_days: int,
     now: datetime,
     rules: Sequence[RfmSegmentRule] | None = None,
+    frequency_thresholds: Sequence[int] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> RecomputeReport:
     """Replaces every member's scores with those as of `as_of` and records each
@@ -250,7 +260,8 @@ async def recompute_scores(
     await connection.run_sync(lambda sync: _staging.drop(sync, checkfirst=True))
     await connection.run_sync(_staging.create)
     await session.execute(insert(_staging).from_select(
-        ["member_id", *_FIGURES], scores_query(dialect, window, rules or DEFAULT_SEGMENTS)))
+        ["member_id", *_FIGURES],
+        scores_query(dialect, window, rules or DEFAULT_SEGMENTS, frequency_thresholds)))
     if dialect == "postgresql":
         # Autovacuum never analyzes a temporary table: without statistics the joins
         # below are planned for an empty one.

@@ -172,7 +172,7 @@ async def test_a_file_bigger_than_a_batch_loads_every_row(db: Database,
     assert len(await visits(db)) == 30
 
 
-async def test_rejections_across_batches_come_in_line_order_and_a_repeat_in_a_later_batch_is_a_duplicate(
+async def test_rejections_across_batches_keep_line_order_and_a_later_repeat_is_a_duplicate(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     await shop(db)
     monkeypatch.setattr(imports, "BATCH_ROWS", 3)
