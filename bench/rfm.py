@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -168,12 +169,23 @@ class Checks:
 
 
 @dataclass(frozen=True, slots=True)
+class Recompute:
+    method: str
+    report: RecomputeReport
+    phase: Phase
+    checks: Checks
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     report: ImportReport
     imported: Phase
-    scores: RecomputeReport
-    recomputed: Phase
-    checks: Checks
+    recomputes: list[Recompute]
+
+
+# The second recompute scores frequency on these visit counts (RFM_FREQUENCY_THRESHOLDS),
+# so one run compares the two methods, and times a recompute over existing scores.
+THRESHOLDS = (2, 3, 4, 6)
 
 
 async def run(url: str, path: Path, today: date) -> Run:
@@ -188,14 +200,19 @@ async def run(url: str, path: Path, today: date) -> Run:
                 return await import_visits(db, lines, minor_digits=2, now=utcnow(),
                                            locale="zh-TW")
 
-        async def recompute() -> RecomputeReport:
+        async def recompute(thresholds: tuple[int, ...] | None) -> RecomputeReport:
             async with db.transaction() as session:
                 return await recompute_scores(session, as_of=today, timezone="Asia/Taipei",
-                                              window_days=365, now=utcnow())
+                                              window_days=365, now=utcnow(),
+                                              frequency_thresholds=thresholds)
 
         report, imported = await measured(db, load)
-        scores, recomputed = await measured(db, recompute)
-        return Run(report, imported, scores, recomputed, await checks(db))
+        recomputes = []
+        for method, thresholds in (("quintiles over distinct values", None),
+                                   (f"frequency thresholds {THRESHOLDS}", THRESHOLDS)):
+            scores, phase = await measured(db, partial(recompute, thresholds))
+            recomputes.append(Recompute(method, scores, phase, await checks(db)))
+        return Run(report, imported, recomputes)
     finally:
         await db.dispose()
 
@@ -253,24 +270,29 @@ def main() -> None:
                       f"{os.getloadavg()[0]:.2f}")
         with database("postgresql") as url:
             result = asyncio.run(run(url, path, today))
-    report, scores = result.report, result.scores
+    report = result.report
     table = Table(title="RFM on PostgreSQL", show_header=False)
     table.add_row("import", f"{rows:,} rows in {result.imported.seconds:.1f} s: "
                             f"{rows / result.imported.seconds:,.0f} rows/s "
                             f"(loaded {report.loaded:,}, duplicates {report.duplicates:,}, "
                             f"rejected {report.rejected:,})")
     table.add_row("", result.imported.describe())
-    table.add_row("recompute", f"{scores.scored:,} members scored in "
-                               f"{result.recomputed.seconds:.1f} s")
-    table.add_row("", result.recomputed.describe())
-    checks_found = result.checks
-    for score in ("r", "f", "m"):
-        used, split = checks_found.scores[score]
-        table.add_row(f"{score} scores", f"{used} (all five: {sorted(used) == [1, 2, 3, 4, 5]};"
-                                         f" equal values split across scores: {split})")
-    table.add_row("plain quintile cuts of frequency", str(checks_found.plain_frequency_cuts))
-    table.add_row("segments", ", ".join(f"{name} {count:,}"
-                                        for name, count in checks_found.segments))
+    for number, recomputed in enumerate(result.recomputes, start=1):
+        table.add_row(f"recompute {number}", f"{recomputed.method}: "
+                      f"{recomputed.report.scored:,} members scored in "
+                      f"{recomputed.phase.seconds:.1f} s, "
+                      f"{recomputed.report.segment_changes:,} segment changes")
+        table.add_row("", recomputed.phase.describe())
+        found = recomputed.checks
+        for score in ("r", "f", "m"):
+            used, split = found.scores[score]
+            table.add_row(f"{score} scores", f"{used} (all five: "
+                                             f"{sorted(used) == [1, 2, 3, 4, 5]}; equal values "
+                                             f"split across scores: {split})")
+        table.add_row("segments", ", ".join(f"{name} {count:,}"
+                                            for name, count in found.segments))
+    table.add_row("plain quintile cuts of frequency",
+                  str(result.recomputes[0].checks.plain_frequency_cuts))
     table.add_row("load average", f"{os.getloadavg()[0]:.2f} at the end")
     console.print(table)
 

@@ -237,6 +237,8 @@ class RecomputeReport:
 
 
 RECOMPUTE_STEPS = 6
+# PostgreSQL's memory for each sort or hash of a recompute (at most a few at once).
+_WORK_MEM = "64MB"
 
 
 async def recompute_scores(
@@ -252,10 +254,15 @@ async def recompute_scores(
 ) -> RecomputeReport:
     """Replaces every member's scores with those as of `as_of` and records each
     segment change (RECOMPUTE_STEPS steps, each a set-based statement; `on_step` hears
-    of each). Runs in the caller's transaction."""
+    of each). Runs in the caller's transaction, whose work_mem it raises on PostgreSQL."""
     step = on_step or (lambda _: None)
     dialect = session.get_bind().dialect.name
     window = Window.ending(as_of, timezone=timezone, days=window_days)
+    if dialect == "postgresql":
+        # The scoring statement sorts every scored member three times (one per rank) and
+        # aggregates every visit of the window: with the default 4 MB each spills to
+        # disk at a million members. For this transaction only.
+        await session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
     connection = await session.connection()
     await connection.run_sync(lambda sync: _staging.drop(sync, checkfirst=True))
     await connection.run_sync(_staging.create)
