@@ -29,6 +29,9 @@ What it gives up: a score is a position among the values that occur, not a share
 members, so a long tail of rare large values (a few regulars with 60 visits) spreads
 the top scores over few members. docs/rfm.md discusses it.
 
+With RFM_FREQUENCY_THRESHOLDS (the fewest visits of F = 2, 3, 4, 5) F comes from fixed
+visit counts instead; R and M keep the method above.
+
 Segments: the rule table (RFM_SEGMENTS, or DEFAULT_SEGMENTS) applies in order, a later
 matching row overriding an earlier one; a member no row matches is in "Others".
 
@@ -259,9 +262,9 @@ async def recompute_scores(
     dialect = session.get_bind().dialect.name
     window = Window.ending(as_of, timezone=timezone, days=window_days)
     if dialect == "postgresql":
-        # The scoring statement sorts every scored member three times (one per rank) and
-        # aggregates every visit of the window: with the default 4 MB each spills to
-        # disk at a million members. For this transaction only.
+        # The scoring statement sorts every scored member three times (one per rank),
+        # about 10 MB per 100,000 members each: the default 4 MB spills every one to
+        # disk. For this transaction only.
         await session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
     connection = await session.connection()
     await connection.run_sync(lambda sync: _staging.drop(sync, checkfirst=True))
