@@ -18,8 +18,9 @@ same file again changes nothing and reports its rows as duplicates.
 
 The file is read as a stream and loaded in batches of BATCH_ROWS, each in its own
 transaction, so memory stays bounded whatever the file's size; a run stopped halfway
-is finished by running it again. A worker thread parses the next batch while the
-database loads the current one. A batch is loaded set-based: its rows go into a
+is finished by running it again. A worker thread parses the next rows while the
+database loads the current ones; on PostgreSQL LOADERS transactions load at once, the
+rows split between them by member key. A batch is loaded set-based: its rows go into a
 temporary staging table (COPY on PostgreSQL, one executemany on SQLite), members are
 created for the keys no member has, and one INSERT ... SELECT joins the keys to their
 members. See docs/benchmarks.md (RFM) for what each step costs."""
