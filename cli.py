@@ -560,7 +560,7 @@ def rfm_recompute(
             report = await recompute_scores(
                 session, as_of=day, timezone=settings.timezone,
                 window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
-                on_step=step)
+                frequency_thresholds=settings.rfm_frequency_thresholds, on_step=step)
             tags = await sync_rfm_tags(session, now=now)
             step("segment tags in step")
             return report, tags

@@ -55,7 +55,8 @@ async def _rfm_recompute(db: Database, now: datetime, timezone: str) -> Mapping[
     async with db.transaction() as session:
         report = await recompute_scores(
             session, as_of=now.astimezone(ZoneInfo(timezone)).date(), timezone=timezone,
-            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments)
+            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
+            frequency_thresholds=settings.rfm_frequency_thresholds)
         tags = await sync_rfm_tags(session, now=now)
     return {**report.counts(), "tags_added": tags.added, "tags_removed": tags.removed}
 
