@@ -260,27 +260,31 @@ def _chunks(lines: Iterable[str], reader: _RowReader, *, loaders: int) -> Iterat
     visits per loader; a file that is not CSV text is an ImportFileError. A member key
     always goes to the same loader, so concurrent batches never share a member (nor,
     then, a visit), and they never wait on each other's new rows."""
+    chunk = _Chunk.empty(loaders)
+    for read, (line, fields) in enumerate(csv_rows(lines, HEADER), start=1):
+        try:
+            visit = reader.visit(fields)
+            chunk.batches[hash(visit[0]) % loaders].append(visit)
+        except _Rejected as refusal:
+            chunk.rejections.append(Rejection(line, str(refusal), fields))
+        if read % (BATCH_ROWS * loaders) == 0:
+            yield chunk
+            chunk = _Chunk.empty(loaders)
+    yield chunk
+
+
+def csv_rows(lines: Iterable[str], header: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """The line number and fields of each row after `header`, blank lines left out; a
+    file that is not UTF-8 CSV text with that header is an ImportFileError."""
     rows = csv.reader(lines)
     try:
-        header = next(rows, None)
-        if header != HEADER:
-            raise ImportFileError(f"line 1: the header must be {','.join(HEADER)}, "
-                                  f"not {','.join(header or [])[:200]}")
-        chunk = _Chunk.empty(loaders)
-        read = 0
+        found = next(rows, None)
+        if found != header:
+            raise ImportFileError(f"line 1: the header must be {','.join(header)}, "
+                                  f"not {','.join(found or [])[:200]}")
         for fields in rows:
-            if not fields:
-                continue  # a blank line
-            try:
-                visit = reader.visit(fields)
-                chunk.batches[hash(visit[0]) % loaders].append(visit)
-            except _Rejected as refusal:
-                chunk.rejections.append(Rejection(rows.line_num, str(refusal), fields))
-            read += 1
-            if read % (BATCH_ROWS * loaders) == 0:
-                yield chunk
-                chunk = _Chunk.empty(loaders)
-        yield chunk
+            if fields:
+                yield rows.line_num, fields
     except UnicodeDecodeError:
         raise ImportFileError(f"line {rows.line_num + 1}: the file is not UTF-8 text") from None
     except csv.Error as error:

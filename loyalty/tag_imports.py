@@ -12,7 +12,6 @@ Rows are read in batches of BATCH_ROWS; each batch costs a lookup of its keys an
 set-based add per distinct tag in it, never a statement per row.
 """
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.models import MEMBER_KEY_LENGTH, Member
 from core.db import Database
-from loyalty.imports import ImportFileError, Rejection
+from loyalty.imports import Rejection, csv_rows
 from loyalty.tags import InvalidTagName, Tagger, add_tags, clean_tag_name, ensure_tag
 
 HEADER = ["member_key", "tag"]
@@ -76,23 +75,11 @@ async def import_tags(database: Database, lines: Iterable[str], *, now: datetime
 
 def _checked_rows(lines: Iterable[str],
                   reject: Callable[[Rejection], None]) -> Iterator[_Row]:
-    """The good rows; the others go to `reject`. A file that is not CSV text with the
-    header is an ImportFileError."""
-    rows = csv.reader(lines)
-    try:
-        header = next(rows, None)
-        if header != HEADER:
-            raise ImportFileError(f"line 1: the header must be {','.join(HEADER)}, "
-                                  f"not {','.join(header or [])[:200]}")
-        for fields in rows:
-            if fields:  # not a blank line
-                row = _checked(rows.line_num, fields, reject)
-                if row is not None:
-                    yield row
-    except UnicodeDecodeError:
-        raise ImportFileError(f"line {rows.line_num + 1}: the file is not UTF-8 text") from None
-    except csv.Error as error:
-        raise ImportFileError(f"line {rows.line_num}: {error}") from None
+    """The good rows; the others go to `reject`."""
+    for line, fields in csv_rows(lines, HEADER):
+        row = _checked(line, fields, reject)
+        if row is not None:
+            yield row
 
 
 def _checked(line: int, fields: list[str],
