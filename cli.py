@@ -502,6 +502,8 @@ def import_visits_command(
             rejects_file.close()
     console.print(f"[green]loaded {report.loaded}[/green], skipped as duplicates "
                   f"{report.duplicates}, rejected {report.rejected}")
+    if report.loaded:
+        _rebuild_visit_summary()
     for rejection in report.first_rejections:
         console.print(f"line {rejection.line}: {rejection.reason}", markup=False,
                       highlight=False)
@@ -535,6 +537,19 @@ def rfm_recompute(
             on_step=lambda step: progress.update(task, advance=1, description=step)))
     console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
                   f"{report.segment_changes} segment changes, {report.unscored} unscored")
+    _rebuild_visit_summary()
+
+
+def _rebuild_visit_summary() -> None:
+    """Rebuilds the segments' visit summary as of now (after a recompute or an import)."""
+    from core.clock import utcnow
+    from loyalty.visit_summary import rebuild
+
+    settings = get_settings()
+    with err_console.status("rebuilding the visit summary"):
+        summarised = _in_transaction(lambda session: rebuild(
+            session, now=utcnow(), timezone=settings.timezone))
+    console.print(f"visit summary rebuilt: {summarised} members")
 
 
 @rfm_app.command("export")

@@ -21,6 +21,7 @@ from core.clock import utcnow
 from core.db import Database
 from core.settings import get_settings
 from loyalty.rfm import recompute_scores
+from loyalty.visit_summary import rebuild
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,10 @@ async def _rfm_recompute(db: Database, now: datetime, timezone: str) -> Mapping[
         report = await recompute_scores(
             session, as_of=now.astimezone(ZoneInfo(timezone)).date(), timezone=timezone,
             window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments)
-    return report.counts()
+    # The segments' visit summary, rebuilt in a transaction of its own.
+    async with db.transaction() as session:
+        summarised = await rebuild(session, now=now, timezone=timezone)
+    return {**report.counts(), "visit_summary_members": summarised}
 
 
 JOBS: tuple[ScheduledJob, ...] = (
@@ -69,7 +73,7 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob(
         name="rfm-recompute",
         description="Recompute members' RFM scores and segments as of today; record "
-        "segment changes.",
+        "segment changes; rebuild the segments' visit summary.",
         cron={"hour": 3, "minute": 30},
         work=_rfm_recompute,
     ),
