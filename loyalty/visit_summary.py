@@ -27,12 +27,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, delete, exists, func, insert, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import CompoundSelect, Select
 
 from core.db import rows_changed
+from loyalty.ledger import IS_LIVE
 from loyalty.models import (
     SUMMARY_WINDOWS,
     ImportedVisit,
@@ -194,7 +206,20 @@ def visited_since(state: SummaryState, moment: datetime,
             ~exists().where(voided.c.member_id == MemberVisitSummary.member_id)))
         late_imported = _late_imports(state, moment).subquery("late")
         ids.append(select(late_imported.c.member_id))
-        before = visits(Window(moment.date(), moment, state.as_of)).subquery("before")
         ids.append(select(voided.c.member_id).where(
-            exists().where(before.c.member_id == voided.c.member_id)))
+            _member_visited(voided.c.member_id, moment, state.as_of)))
     return union_all(*ids)
+
+
+def _member_visited(member_id: ColumnElement[int], start: datetime,
+                    end: datetime) -> ColumnElement[bool]:
+    """The member has a live visit (loyalty.rfm's definition) in [start, end), probed
+    through the member's own index rows: two correlated EXISTS under an OR, which the
+    planner keeps per member (a semi-join over the visits of [start, end) would read
+    all of them for a handful of members)."""
+    stamped = exists().where(LedgerEntry.member_id == member_id, LedgerEntry.kind == "stamp",
+                             IS_LIVE, LedgerEntry.created_at >= start,
+                             LedgerEntry.created_at < end)
+    imported = exists().where(ImportedVisit.member_id == member_id,
+                              ImportedVisit.visited_at >= start, ImportedVisit.visited_at < end)
+    return or_(stamped, imported)
