@@ -12,10 +12,11 @@ members one or two visits), days uniform over the last 540 days, spend lognormal
 counter stamp on the ledger (1% of those voided), the rest are imported visits. RFM
 scores come from `loyalty.rfm.recompute_scores`, the visit summary from
 `loyalty.visit_summary.rebuild` as of 12 hours ago (the visits since are read as
-changes). Then the size query of `loyalty.segments.segment_size` is timed on
-representative definitions, `--runs` times each (median and max) from the raw visits
-and through the summary side by side (a size that differs is printed in red), and
-the bench process's peak memory (getrusage maxrss) is printed.
+changes), then 100 voids of older stamps are made. Then the size query of
+`loyalty.segments.segment_size` is timed on representative definitions, `--runs`
+times each (median and max), from the raw visits and through the summary side by
+side (a size that differs is printed in red), and the bench process's peak memory
+(getrusage maxrss) is printed.
 
     .venv/bin/python -m bench.segments                              # 100,000 / 1,000,000
     .venv/bin/python -m bench.segments --members 1000000 --visits 10000000
@@ -51,6 +52,18 @@ TAGS = 20
 HISTORY_DAYS = 540
 MAX_VISITS = 2000
 BUILT_AGO = timedelta(hours=12)
+# Voids made since the build, of older stamps: the members whose summarised last visit
+# may be gone, looked up one by one.
+VOIDS_SINCE = 100
+VOIDS_SINCE_BUILD = """
+    INSERT INTO loyalty_ledger_entry (member_id, store_id, kind, stamps, reverses_entry_id,
+        program_id, created_at)
+    SELECT member_id, store_id, 'void', -1, id, program_id, now()
+    FROM loyalty_ledger_entry s
+    WHERE kind = 'stamp' AND created_at < now() - interval '1 day'
+      AND NOT EXISTS (SELECT 1 FROM loyalty_ledger_entry v WHERE v.reverses_entry_id = s.id)
+    ORDER BY random() LIMIT :voids
+"""
 
 # Each statement runs on the server, with :members, :idle, :max_visits, :scale and the
 # store ids bound.
@@ -299,6 +312,8 @@ async def run(url: str, *, members: int, visits: int, runs: int,
             summarised = await rebuild(session, now=utcnow() - BUILT_AGO, timezone=TIMEZONE)
         console.print(f"visit summary: {summarised:,} members in "
                       f"{time.perf_counter() - started:.0f} s")
+        async with db.transaction() as session:
+            await session.execute(text(VOIDS_SINCE_BUILD), {"voids": VOIDS_SINCE})
         async with db.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.execute(text("ANALYZE loyalty_rfm_score"))
