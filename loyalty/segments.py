@@ -10,8 +10,10 @@ members (deleted_at set) are never in a segment.
   picks tags from a list anyway. An id no tag has matches no member (a tag deleted after
   the segment was saved); saving a segment refuses unknown tag and store ids.
 - Visits are loyalty.rfm's (`visits`: live counter stamps and imported visits), never
-  redefined here. "The last N days" are the N local days ending today, like RFM's
-  window; spend is in minor units (a visit without an amount spends 0).
+  redefined here. Visit filters read them through loyalty.visit_summary when a summary
+  is given (the same members, faster), else directly. "The last N days" are the N
+  local days ending today, like RFM's window; spend is in minor units (a visit without
+  an amount spends 0).
 - Dates (last visit, joined) are local days in the brand's time zone (the TIMEZONE
   setting), turned into UTC instants at local midnight. Each pair is half-open:
   `..._after: D` means on D or later, `..._before: D` means before D (on D - 1 or
@@ -299,6 +301,19 @@ def _visited_since(moment: datetime, clock: _Clock,
     return exists().where(found.c.member_id == Member.id)
 
 
+def _visited_before(before: datetime, clock: _Clock,
+                    summary: SummaryState | None) -> ColumnElement[bool]:
+    """The member has a visit before `before`. Through the summary: a visit at all
+    until the later of `before` and the end of today, which is the same for the
+    members with none from `before` to the end of today (last_visit_before asks both)
+    and reads the summary's last visit alone."""
+    if summary is None:
+        return _visited(Window(clock.today, _EPOCH, before))
+    until = max(before, clock.since(before).cutoff)
+    found = visited_since(summary, _EPOCH, until).subquery("visited_before")
+    return exists().where(found.c.member_id == Member.id)
+
+
 def _visit_conditions(definition: SegmentDefinition, clock: _Clock,
                       summary: SummaryState | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
@@ -306,9 +321,8 @@ def _visit_conditions(definition: SegmentDefinition, clock: _Clock,
         after = clock.midnight(definition.last_visit_after)
         conditions.append(_visited_since(after, clock, summary))
     if definition.last_visit_before is not None:
-        # A visit at all (to the end of today), and none on the day or since.
         before = clock.midnight(definition.last_visit_before)
-        conditions.append(_visited_since(_EPOCH, clock, summary))
+        conditions.append(_visited_before(before, clock, summary))
         conditions.append(~_visited_since(before, clock, summary))
     if definition.visits is not None:
         conditions.extend(_bounded(definition.visits, clock, summary, spend=False))
