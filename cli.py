@@ -556,6 +556,8 @@ def import_visits_command(
         locale=settings.default_locale, on_reject=on_reject, keep_rejections=show))
     console.print(f"[green]loaded {report.loaded}[/green], skipped as duplicates "
                   f"{report.duplicates}, rejected {report.rejected}")
+    if report.loaded:
+        _rebuild_visit_summary()
     _print_rejections(report.rejected, report.first_rejections, rejects)
 
 
@@ -614,6 +616,19 @@ def rfm_recompute(
     console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
                   f"{report.segment_changes} segment changes, {report.unscored} unscored")
     console.print(f"segment tags: {tags.added} added, {tags.removed} removed")
+    _rebuild_visit_summary()
+
+
+def _rebuild_visit_summary() -> None:
+    """Rebuilds the segments' visit summary as of now (after a recompute or an import)."""
+    from core.clock import utcnow
+    from loyalty.visit_summary import rebuild
+
+    settings = get_settings()
+    with err_console.status("rebuilding the visit summary"):
+        summarised = _in_transaction(lambda session: rebuild(
+            session, now=utcnow(), timezone=settings.timezone))
+    console.print(f"visit summary rebuilt: {summarised} members")
 
 
 @rfm_app.command("export")
