@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -20,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import migrations
 from core.i18n import t
 from core.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from core.db import Database
+    from loyalty.imports import Rejection
 
 app = typer.Typer(help="Punchline: a membership card for LINE and Messenger.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -467,19 +471,17 @@ def scheduler() -> None:
     asyncio.run(run())
 
 
-@import_app.command("visits")
-def import_visits_command(
-    file: Annotated[Path, typer.Argument(help="CSV: member_key,store,visited_at,amount.")],
-    rejects: Annotated[Path | None, typer.Option(help="Write every rejected row here (CSV "
-                                                     "with its line and reason).")] = None,
-    show: Annotated[int, typer.Option(help="Rejections to print.")] = 20,
-) -> None:
-    """Import past visits (for RFM and reports; they grant no stamps). Running it again
-    on the same file changes nothing. Exits 0 once the file was read, even with
-    rejected rows; 1 when it cannot be read or its header is wrong."""
-    from core.clock import utcnow
+ImportReportT = TypeVar("ImportReportT")
+
+
+def _run_import(file: Path, rejects: Path | None, header: list[str],
+                load: "Callable[[Database, Iterator[str], Callable[[Rejection], None]], "
+                      "Awaitable[ImportReportT]]") -> ImportReportT:
+    """Reads `file` through `load` with a progress bar by bytes read, writing every
+    rejected row to `rejects` (CSV: line, reason, the row). Exits 1 when the file
+    cannot be read or is not CSV text with `header`."""
     from core.db import Database
-    from loyalty.imports import HEADER, ImportFileError, Rejection, import_visits
+    from loyalty.imports import ImportFileError
 
     settings = get_settings()
     try:
@@ -491,9 +493,9 @@ def import_visits_command(
     rejects_file = rejects.open("w", newline="", encoding="utf-8") if rejects else None
     rejects_csv = csv.writer(rejects_file) if rejects_file else None
     if rejects_csv:
-        rejects_csv.writerow(["line", "reason", *HEADER])
+        rejects_csv.writerow(["line", "reason", *header])
 
-    def write_rejection(rejection: Rejection) -> None:
+    def write_rejection(rejection: "Rejection") -> None:
         if rejects_csv:
             rejects_csv.writerow([rejection.line, rejection.reason, *rejection.fields])
 
@@ -502,35 +504,80 @@ def import_visits_command(
             progress.advance(task, len(line.encode()))
             yield line
 
-    async def run(progress: Progress, task: Any) -> Any:
+    async def run(progress: Progress, task: Any) -> ImportReportT:
         database = Database(settings.database_url)
         try:
-            return await import_visits(
-                database, counted(progress, task), minor_digits=settings.currency_minor_digits,
-                now=utcnow(), locale=settings.default_locale, on_reject=write_rejection,
-                keep_rejections=show)
+            return await load(database, counted(progress, task), write_rejection)
         finally:
             await database.dispose()
 
     try:
         with source, Progress(console=err_console, transient=True) as progress:
             task = progress.add_task(f"importing {file.name}", total=size)
-            report = asyncio.run(run(progress, task))
+            return asyncio.run(run(progress, task))
     except ImportFileError as error:
         err_console.print(f"[red]{file}: {error}[/red]", highlight=False)
         raise typer.Exit(1) from None
     finally:
         if rejects_file:
             rejects_file.close()
-    console.print(f"[green]loaded {report.loaded}[/green], skipped as duplicates "
-                  f"{report.duplicates}, rejected {report.rejected}")
-    for rejection in report.first_rejections:
+
+
+def _print_rejections(rejected: int, first: "list[Rejection]", rejects: Path | None) -> None:
+    for rejection in first:
         console.print(f"line {rejection.line}: {rejection.reason}", markup=False,
                       highlight=False)
-    if report.rejected > len(report.first_rejections):
-        more = report.rejected - len(report.first_rejections)
+    if rejected > len(first):
         hint = f" (all in {rejects})" if rejects else "; --rejects FILE writes them all"
-        console.print(f"… and {more} more{hint}", markup=False, highlight=False)
+        console.print(f"… and {rejected - len(first)} more{hint}", markup=False,
+                      highlight=False)
+
+
+RejectsOption = Annotated[Path | None, typer.Option(
+    help="Write every rejected row here (CSV with its line and reason).")]
+ShowOption = Annotated[int, typer.Option(help="Rejections to print.")]
+
+
+@import_app.command("visits")
+def import_visits_command(
+    file: Annotated[Path, typer.Argument(help="CSV: member_key,store,visited_at,amount.")],
+    rejects: RejectsOption = None,
+    show: ShowOption = 20,
+) -> None:
+    """Import past visits (for RFM and reports; they grant no stamps). Running it again
+    on the same file changes nothing. Exits 0 once the file was read, even with
+    rejected rows; 1 when it cannot be read or its header is wrong."""
+    from core.clock import utcnow
+    from loyalty.imports import HEADER, import_visits
+
+    settings = get_settings()
+    report = _run_import(file, rejects, HEADER, lambda database, lines, on_reject: import_visits(
+        database, lines, minor_digits=settings.currency_minor_digits, now=utcnow(),
+        locale=settings.default_locale, on_reject=on_reject, keep_rejections=show))
+    console.print(f"[green]loaded {report.loaded}[/green], skipped as duplicates "
+                  f"{report.duplicates}, rejected {report.rejected}")
+    if report.loaded:
+        _rebuild_visit_summary()
+    _print_rejections(report.rejected, report.first_rejections, rejects)
+
+
+@import_app.command("tags")
+def import_tags_command(
+    file: Annotated[Path, typer.Argument(help="CSV: member_key,tag.")],
+    rejects: RejectsOption = None,
+    show: ShowOption = 20,
+) -> None:
+    """Tag members from a shop's own records (source: import). Unknown member keys are
+    rejected; running it again on the same file changes nothing. Exits 0 once the file
+    was read, even with rejected rows; 1 when it cannot be read or its header is wrong."""
+    from core.clock import utcnow
+    from loyalty.tag_imports import HEADER, import_tags
+
+    report = _run_import(file, rejects, HEADER, lambda database, lines, on_reject: import_tags(
+        database, lines, now=utcnow(), on_reject=on_reject, keep_rejections=show))
+    console.print(f"[green]tagged {report.tagged}[/green], already tagged "
+                  f"{report.already_tagged}, rejected {report.rejected}")
+    _print_rejections(report.rejected, report.first_rejections, rejects)
 
 
 @rfm_app.command("recompute")
@@ -560,7 +607,7 @@ def rfm_recompute(
             report = await recompute_scores(
                 session, as_of=day, timezone=settings.timezone,
                 window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
-                on_step=step)
+                frequency_thresholds=settings.rfm_frequency_thresholds, on_step=step)
             tags = await sync_rfm_tags(session, now=now)
             step("segment tags in step")
             return report, tags
@@ -569,6 +616,19 @@ def rfm_recompute(
     console.print(f"[green]RFM as of {day}[/green]: {report.scored} members scored, "
                   f"{report.segment_changes} segment changes, {report.unscored} unscored")
     console.print(f"segment tags: {tags.added} added, {tags.removed} removed")
+    _rebuild_visit_summary()
+
+
+def _rebuild_visit_summary() -> None:
+    """Rebuilds the segments' visit summary as of now (after a recompute or an import)."""
+    from core.clock import utcnow
+    from loyalty.visit_summary import rebuild
+
+    settings = get_settings()
+    with err_console.status("rebuilding the visit summary"):
+        summarised = _in_transaction(lambda session: rebuild(
+            session, now=utcnow(), timezone=settings.timezone))
+    console.print(f"visit summary rebuilt: {summarised} members")
 
 
 @rfm_app.command("export")

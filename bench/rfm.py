@@ -1,16 +1,19 @@
 """Import a synthetic visit history and recompute RFM on PostgreSQL.
 
-The history is written as the import's CSV (member_key,store,visited_at,amount):
-`--members` customers, of whom `--idle-share` never visit; the others get Pareto
-(Zipf-like) visit counts scaled to about `--visits` in all, so most have one or two
-visits and a few regulars have hundreds; visit days are uniform over the last 540
-days (so some members have no visit in the 365-day window), spend lognormal around
-150.00 over three stores. Then, on a throw-away PostgreSQL database, it times
-`loyalty.imports.import_visits` (rows/s) and `loyalty.rfm.recompute_scores`
-(seconds), prints this process's peak memory (getrusage maxrss: generation, import
-and recompute all ran in it; the database server's memory is its own and not
-counted), and checks on the scores that every dimension uses all five scores and
-that members with equal figures have equal scores.
+The history is written as the import's CSV (member_key,store,visited_at,amount), in a
+temporary folder under bench/results (gitignored), removed at the end: `--members`
+customers, of whom `--idle-share` never visit; the others get Pareto visit counts
+(at least 1, capped at 2,000) whose shape is chosen so that they add up to about
+`--visits`, so most have one or two visits and a few regulars have hundreds; visit
+days are uniform over the last 540 days (so many members have no visit in the 365-day
+window), spend lognormal around 150.00 over three stores (so a member's spend in the
+window follows their visits: Pareto). Then, on a throw-away PostgreSQL database, it
+times `loyalty.imports.import_visits` (rows/s) and `loyalty.rfm.recompute_scores`
+(seconds) and reports, per phase, this process's CPU and peak memory (getrusage) and
+the database server's: the CPU of this database's backends and their peak resident
+memory (VmHWM from /proc, so only when the server runs on this machine; it includes
+the shared buffers a backend touched). It checks on the scores that every dimension
+uses all five scores and that members with equal figures have equal scores.
 
     .venv/bin/python -m bench.rfm                               # 100,000 / 1,000,000
     .venv/bin/python -m bench.rfm --members 1000000 --visits 10000000
@@ -18,15 +21,18 @@ that members with equal figures have equal scores.
 
 import argparse
 import asyncio
-import csv
 import os
 import random
 import resource
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -39,37 +45,117 @@ from loyalty.imports import HEADER, ImportReport, import_visits
 from loyalty.rfm import RecomputeReport, recompute_scores
 from loyalty.stores import create_store
 
+T = TypeVar("T")
+
 console = Console(width=120)
 STORES = ("Daan", "Xinyi", "Zhongshan")
 HISTORY_DAYS = 540
 MAX_VISITS = 2000  # the Pareto tail, capped: one person, a visit a day for years
+OPEN_SECONDS = 14 * 3600  # visits between 08:00 and 22:00
+# Spend is drawn from a pool of this many lognormal amounts: a draw per visit would
+# triple the generation time for no difference the scores can see.
+AMOUNT_POOL = 100_003
+RESULTS = Path(__file__).resolve().parent / "results"  # gitignored
+
+
+def visit_counts(randomly: random.Random, *, active: int, visits: int) -> list[int]:
+    """Pareto visit counts of `active` members (the smallest value 1, rounded, at most
+    MAX_VISITS), the shape alpha found by bisection so that they add up to about
+    `visits`: 10 visits a member on average with most at one or two takes a tail as
+    heavy as alpha near 0.9."""
+    draws = [1.0 - randomly.random() for _ in range(active)]  # in (0, 1]
+
+    def counts(alpha: float) -> list[int]:
+        return [min(MAX_VISITS, round(draw ** (-1 / alpha))) for draw in draws]
+
+    heavy, light = 0.3, 5.0  # a smaller alpha, a heavier tail, more visits
+    for _ in range(30):
+        alpha = (heavy + light) / 2
+        heavy, light = (alpha, light) if sum(counts(alpha)) > visits else (heavy, alpha)
+    return counts(light)
 
 
 def generate(path: Path, *, members: int, visits: int, idle_share: float, seed: int,
-             today: date) -> int:
-    """Writes the history; returns the number of rows."""
+             today: date) -> list[int]:
+    """Writes the history; returns each visiting member's number of visits."""
     randomly = random.Random(seed)
-    active = int(members * (1 - idle_share))
-    weights = [randomly.paretovariate(1.1) for _ in range(active)]
-    scale = visits / sum(weights)
-    rows = 0
+    counts = visit_counts(randomly, active=int(members * (1 - idle_share)), visits=visits)
+    days = [(today - timedelta(days=day)).isoformat() for day in range(HISTORY_DAYS)]
+    amounts = [f"{randomly.lognormvariate(5.0, 0.6):.2f}" for _ in range(AMOUNT_POOL)]
+    uniform = randomly.random
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(HEADER)
-        for number, weight in enumerate(weights):
+        out.write(",".join(HEADER) + "\n")
+        for number, count in enumerate(counts):
             key = f"C{number:08d}"
-            for _ in range(min(MAX_VISITS, max(1, round(weight * scale)))):
-                day = today - timedelta(days=randomly.randrange(HISTORY_DAYS))
-                at = f"{day.isoformat()}T{randomly.randrange(8, 22):02d}:" \
-                     f"{randomly.randrange(60):02d}:{randomly.randrange(60):02d}"
-                amount = round(randomly.lognormvariate(5.0, 0.6), 2)
-                writer.writerow((key, randomly.choice(STORES), at, f"{amount:.2f}"))
-                rows += 1
-    return rows
+            lines = []
+            for _ in range(count):
+                second = 8 * 3600 + int(uniform() * OPEN_SECONDS)
+                lines.append(f"{key},{STORES[int(uniform() * 3)]},"
+                             f"{days[int(uniform() * HISTORY_DAYS)]}T{second // 3600:02d}:"
+                             f"{second // 60 % 60:02d}:{second % 60:02d},"
+                             f"{amounts[int(uniform() * AMOUNT_POOL)]}\n")
+            out.write("".join(lines))
+    return counts
 
 
 def peak_memory_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """This database's backends: CPU seconds so far and the largest peak resident set."""
+
+    cpu_s: float
+    peak_mib: float
+
+
+async def server(db: Database) -> Server | None:
+    """None when the backends' /proc entries cannot be read (a server elsewhere)."""
+    async with db.transaction() as session:
+        pids = (await session.scalars(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))).all()
+    return backends(pids)
+
+
+def backends(pids: Sequence[int]) -> Server | None:
+    cpu, peak = 0.0, 0.0
+    try:
+        for pid in pids:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+            status = Path(f"/proc/{pid}/status").read_text()
+            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
+    except (OSError, IndexError):
+        return None
+    return Server(cpu, peak)
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    seconds: float
+    cpu_s: float  # this process
+    peak_mib: float  # this process, so far
+    server_cpu_s: float | None
+    server_peak_mib: float | None
+
+    def describe(self) -> str:
+        backends = ("not measured" if self.server_cpu_s is None else
+                    f"{self.server_cpu_s:.1f} s CPU, peak {self.server_peak_mib:,.0f} MiB")
+        return (f"this process {self.cpu_s:.1f} s CPU, peak {self.peak_mib:,.0f} MiB; "
+                f"server backends {backends}")
+
+
+async def measured(db: Database, work: Callable[[], Awaitable[T]]) -> tuple[T, Phase]:
+    before = await server(db)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = await work()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = await server(db)
+    if before is None or after is None:
+        return result, Phase(seconds, cpu, peak_memory_mib(), None, None)
+    return result, Phase(seconds, cpu, peak_memory_mib(), after.cpu_s - before.cpu_s,
+                         after.peak_mib)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +169,23 @@ class Checks:
 
 
 @dataclass(frozen=True, slots=True)
+class Recompute:
+    method: str
+    report: RecomputeReport
+    phase: Phase
+    checks: Checks
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     report: ImportReport
-    import_s: float
-    scores: RecomputeReport
-    recompute_s: float
-    checks: Checks
+    imported: Phase
+    recomputes: list[Recompute]
+
+
+# The second recompute scores frequency on these visit counts (RFM_FREQUENCY_THRESHOLDS),
+# so one run compares the two methods, and times a recompute over existing scores.
+THRESHOLDS = (2, 3, 4, 6)
 
 
 async def run(url: str, path: Path, today: date) -> Run:
@@ -97,17 +194,25 @@ async def run(url: str, path: Path, today: date) -> Run:
         async with db.transaction() as session:
             for name in STORES:
                 await create_store(session, name=name)
-        started = time.perf_counter()
-        with path.open(encoding="utf-8", newline="") as lines:
-            report = await import_visits(db, lines, minor_digits=2, now=utcnow(),
-                                         locale="zh-TW")
-        imported = time.perf_counter() - started
-        started = time.perf_counter()
-        async with db.transaction() as session:
-            scores = await recompute_scores(session, as_of=today, timezone="Asia/Taipei",
-                                            window_days=365, now=utcnow())
-        recomputed = time.perf_counter() - started
-        return Run(report, imported, scores, recomputed, await checks(db))
+
+        async def load() -> ImportReport:
+            with path.open(encoding="utf-8", newline="") as lines:
+                return await import_visits(db, lines, minor_digits=2, now=utcnow(),
+                                           locale="zh-TW")
+
+        async def recompute(thresholds: tuple[int, ...] | None) -> RecomputeReport:
+            async with db.transaction() as session:
+                return await recompute_scores(session, as_of=today, timezone="Asia/Taipei",
+                                              window_days=365, now=utcnow(),
+                                              frequency_thresholds=thresholds)
+
+        report, imported = await measured(db, load)
+        recomputes = []
+        for method, thresholds in (("quintiles over distinct values", None),
+                                   (f"frequency thresholds {THRESHOLDS}", THRESHOLDS)):
+            scores, phase = await measured(db, partial(recompute, thresholds))
+            recomputes.append(Recompute(method, scores, phase, await checks(db)))
+        return Run(report, imported, recomputes)
     finally:
         await db.dispose()
 
@@ -133,6 +238,14 @@ async def checks(db: Database) -> Checks:
         return Checks(found, list(cuts), list(segments))
 
 
+def spread(counts: list[int]) -> str:
+    """Share of visiting members by number of visits: 1, 2, 3-5, 6+."""
+    bands = Counter("1" if n == 1 else "2" if n == 2 else "3-5" if n <= 5 else "6+"
+                    for n in counts)
+    return ", ".join(f"{band}: {bands[band] / len(counts):.0%}"
+                     for band in ("1", "2", "3-5", "6+"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
@@ -142,35 +255,44 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
     today = datetime.now(UTC).date() - timedelta(days=1)
-    with tempfile.TemporaryDirectory(prefix="punchline-rfm-") as folder:
+    RESULTS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rfm-", dir=RESULTS) as folder:
         path = Path(folder) / "history.csv"
         started = time.perf_counter()
-        rows = generate(path, members=options.members, visits=options.visits,
-                        idle_share=options.idle_share, seed=options.seed, today=today)
+        counts = generate(path, members=options.members, visits=options.visits,
+                          idle_share=options.idle_share, seed=options.seed, today=today)
+        rows = sum(counts)
         console.print(f"generated {rows:,} visits of {options.members:,} members "
                       f"({path.stat().st_size / 2**20:.0f} MiB) in "
-                      f"{time.perf_counter() - started:.1f} s; load average "
+                      f"{time.perf_counter() - started:.1f} s (peak "
+                      f"{peak_memory_mib():,.0f} MiB); visits per visiting member: "
+                      f"{spread(counts)}, most {max(counts):,}; load average "
                       f"{os.getloadavg()[0]:.2f}")
         with database("postgresql") as url:
             result = asyncio.run(run(url, path, today))
-    report, scores = result.report, result.scores
+    report = result.report
     table = Table(title="RFM on PostgreSQL", show_header=False)
-    table.add_row("import", f"{rows:,} rows in {result.import_s:.1f} s: "
-                            f"{rows / result.import_s:,.0f} rows/s "
+    table.add_row("import", f"{rows:,} rows in {result.imported.seconds:.1f} s: "
+                            f"{rows / result.imported.seconds:,.0f} rows/s "
                             f"(loaded {report.loaded:,}, duplicates {report.duplicates:,}, "
                             f"rejected {report.rejected:,})")
-    table.add_row("recompute", f"{scores.scored:,} members scored in "
-                               f"{result.recompute_s:.1f} s")
-    table.add_row("peak memory", f"{peak_memory_mib():,.0f} MiB (this process; the "
-                                 "database server's is separate)")
-    checks_found = result.checks
-    for score in ("r", "f", "m"):
-        used, split = checks_found.scores[score]
-        table.add_row(f"{score} scores", f"{used} (all five: {sorted(used) == [1, 2, 3, 4, 5]};"
-                                         f" equal values split across scores: {split})")
-    table.add_row("plain quintile cuts of frequency", str(checks_found.plain_frequency_cuts))
-    table.add_row("segments", ", ".join(f"{name} {count:,}"
-                                        for name, count in checks_found.segments))
+    table.add_row("", result.imported.describe())
+    for number, recomputed in enumerate(result.recomputes, start=1):
+        table.add_row(f"recompute {number}", f"{recomputed.method}: "
+                      f"{recomputed.report.scored:,} members scored in "
+                      f"{recomputed.phase.seconds:.1f} s, "
+                      f"{recomputed.report.segment_changes:,} segment changes")
+        table.add_row("", recomputed.phase.describe())
+        found = recomputed.checks
+        for score in ("r", "f", "m"):
+            used, split = found.scores[score]
+            table.add_row(f"{score} scores", f"{used} (all five: "
+                                             f"{sorted(used) == [1, 2, 3, 4, 5]}; equal values "
+                                             f"split across scores: {split})")
+        table.add_row("segments", ", ".join(f"{name} {count:,}"
+                                            for name, count in found.segments))
+    table.add_row("plain quintile cuts of frequency",
+                  str(result.recomputes[0].checks.plain_frequency_cuts))
     table.add_row("load average", f"{os.getloadavg()[0]:.2f} at the end")
     console.print(table)
 

@@ -10,9 +10,13 @@ Pareto (alpha 1.1) visit counts scaled towards the total and capped at 2,000 (mo
 members one or two visits), days uniform over the last 540 days, spend lognormal
 (median about 148.00), over three stores (50/30/20%). One visit in ten is a live
 counter stamp on the ledger (1% of those voided), the rest are imported visits. RFM
-scores come from `loyalty.rfm.recompute_scores`. Then `loyalty.segments.segment_size`
-is timed on representative definitions, `--runs` times each (median and max), and
-the bench process's peak memory (getrusage maxrss) is printed.
+scores come from `loyalty.rfm.recompute_scores`, the visit summary from
+`loyalty.visit_summary.rebuild` as of 12 hours ago (the visits since are read as
+changes), then 100 voids of older stamps are made. Then the size query of
+`loyalty.segments.segment_size` is timed on representative definitions, `--runs`
+times each (median and max), from the raw visits and through the summary side by
+side (a size that differs is printed in red), and the bench process's peak memory
+(getrusage maxrss) is printed.
 
     .venv/bin/python -m bench.segments                              # 100,000 / 1,000,000
     .venv/bin/python -m bench.segments --members 1000000 --visits 10000000
@@ -38,14 +42,28 @@ from bench.servers import database
 from core.clock import utcnow
 from core.db import Database
 from loyalty.rfm import recompute_scores
-from loyalty.segments import SegmentDefinition, members_query, parse_definition, segment_size
+from loyalty.segments import SegmentDefinition, members_query, parse_definition
 from loyalty.stores import create_store
+from loyalty.visit_summary import SummaryState, current_state, rebuild
 
 console = Console(width=120)
 TIMEZONE = "Asia/Taipei"
 TAGS = 20
 HISTORY_DAYS = 540
 MAX_VISITS = 2000
+BUILT_AGO = timedelta(hours=12)
+# Voids made since the build, of older stamps: the members whose summarised last visit
+# may be gone, looked up one by one.
+VOIDS_SINCE = 100
+VOIDS_SINCE_BUILD = """
+    INSERT INTO loyalty_ledger_entry (member_id, store_id, kind, stamps, reverses_entry_id,
+        program_id, created_at)
+    SELECT member_id, store_id, 'void', -1, id, program_id, now()
+    FROM loyalty_ledger_entry s
+    WHERE kind = 'stamp' AND created_at < now() - interval '1 day'
+      AND NOT EXISTS (SELECT 1 FROM loyalty_ledger_entry v WHERE v.reverses_entry_id = s.id)
+    ORDER BY random() LIMIT :voids
+"""
 
 # Each statement runs on the server, with :members, :idle, :max_visits, :scale and the
 # store ids bound.
@@ -171,8 +189,12 @@ def definitions(today: date, stores: list[int]) -> list[tuple[str, dict[str, Any
 
 @dataclass(frozen=True, slots=True)
 class Timing:
+    """One definition's size, timed from the raw visits and through the visit summary."""
+
     name: str
     members: int
+    raw_median_s: float
+    raw_max_s: float
     median_s: float
     max_s: float
 
@@ -214,32 +236,51 @@ async def _scale(session: AsyncSession, visits: int) -> float:
     return (low + high) / 2
 
 
-async def explain(session: AsyncSession, definition: SegmentDefinition, now: datetime) -> str:
+async def explain(session: AsyncSession, definition: SegmentDefinition, now: datetime,
+                  summary: SummaryState | None) -> str:
     """PostgreSQL's plan of the size query, with the time each step took."""
     counted = select(func.count()).select_from(
-        members_query(definition, now=now, timezone=TIMEZONE).subquery("members"))
+        members_query(definition, now=now, timezone=TIMEZONE, summary=summary)
+        .subquery("members"))
     sql = counted.compile(dialect=session.get_bind().dialect,
                           compile_kwargs={"literal_binds": True})
     rows = await session.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}"))
     return "\n".join(line for line, in rows)
 
 
+async def _timed(session: AsyncSession, definition: SegmentDefinition, now: datetime,
+                 runs: int, summary: SummaryState | None) -> tuple[int, list[float]]:
+    """The size and each run's seconds (segment_size's query, with or without the
+    summary)."""
+    counted = select(func.count()).select_from(
+        members_query(definition, now=now, timezone=TIMEZONE, summary=summary)
+        .subquery("members"))
+    seconds, size = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        size = (await session.scalar(counted)) or 0
+        seconds.append(time.perf_counter() - started)
+    return size, seconds
+
+
 async def time_sizes(session: AsyncSession, named: list[tuple[str, dict[str, Any]]],
                      runs: int, *, plans: bool) -> list[Timing]:
     now = utcnow()
+    summary = await current_state(session)
     timings = []
     for name, raw in named:
         definition: SegmentDefinition = parse_definition(raw)
         if plans:
-            console.print(f"[bold]{name}[/bold]", await explain(session, definition, now),
-                          highlight=False)
-        seconds, size = [], 0
-        for _ in range(runs):
-            started = time.perf_counter()
-            size = await segment_size(session, definition, now=now, timezone=TIMEZONE)
-            seconds.append(time.perf_counter() - started)
-        timings.append(Timing(name, size, statistics.median(seconds), max(seconds)))
-        console.print(f"  {name}: {size:,} members, median {statistics.median(seconds):.3f} s")
+            console.print(f"[bold]{name}[/bold]",
+                          await explain(session, definition, now, summary), highlight=False)
+        raw_size, raw_seconds = await _timed(session, definition, now, runs, None)
+        size, seconds = await _timed(session, definition, now, runs, summary)
+        if size != raw_size:
+            console.print(f"[red]{name}: {size:,} through the summary, {raw_size:,} raw[/red]")
+        timings.append(Timing(name, size, statistics.median(raw_seconds), max(raw_seconds),
+                              statistics.median(seconds), max(seconds)))
+        console.print(f"  {name}: {size:,} members, median {statistics.median(raw_seconds):.3f}"
+                      f" s raw, {statistics.median(seconds):.3f} s with the summary")
     return timings
 
 
@@ -264,9 +305,19 @@ async def run(url: str, *, members: int, visits: int, runs: int,
                                             window_days=365, now=utcnow())
         console.print(f"RFM: {report.scored:,} members scored in "
                       f"{time.perf_counter() - started:.0f} s")
+        # Built as the nightly job builds it, half a day ago: the visits of the last
+        # half day (about 1/1,000 of them) are read as changes since the build.
+        started = time.perf_counter()
+        async with db.transaction() as session:
+            summarised = await rebuild(session, now=utcnow() - BUILT_AGO, timezone=TIMEZONE)
+        console.print(f"visit summary: {summarised:,} members in "
+                      f"{time.perf_counter() - started:.0f} s")
+        async with db.transaction() as session:
+            await session.execute(text(VOIDS_SINCE_BUILD), {"voids": VOIDS_SINCE})
         async with db.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.execute(text("ANALYZE loyalty_rfm_score"))
+            await autocommit.execute(text("ANALYZE loyalty_member_visit_summary"))
         async with db.transaction() as session:
             return await time_sizes(session, definitions(today, stores), runs, plans=plans)
     finally:
@@ -287,11 +338,13 @@ def main() -> None:
                                   runs=options.runs, plans=options.explain))
     table = Table(title=f"segment_size on PostgreSQL: {options.members:,} members, "
                         f"about {options.visits:,} visits ({options.runs} runs each)")
-    for column in ("definition", "members", "median s", "max s"):
+    for column in ("definition", "members", "raw median s", "raw max s", "summary median s",
+                   "summary max s", "raw / summary"):
         table.add_column(column, justify="left" if column == "definition" else "right")
     for timing in timings:
-        table.add_row(timing.name, f"{timing.members:,}", f"{timing.median_s:.3f}",
-                      f"{timing.max_s:.3f}")
+        table.add_row(timing.name, f"{timing.members:,}", f"{timing.raw_median_s:.3f}",
+                      f"{timing.raw_max_s:.3f}", f"{timing.median_s:.3f}",
+                      f"{timing.max_s:.3f}", f"{timing.raw_median_s / timing.median_s:.1f}")
     console.print(table)
     console.print(f"peak memory {peak_memory_mib():,.0f} MiB (this process; the database "
                   f"server's is separate); load average {os.getloadavg()[0]:.2f} at the end")

@@ -22,6 +22,7 @@ from core.db import Database
 from core.settings import get_settings
 from loyalty.rfm import recompute_scores
 from loyalty.tag_rules import sync_rfm_tags
+from loyalty.visit_summary import rebuild
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,14 @@ async def _rfm_recompute(db: Database, now: datetime, timezone: str) -> Mapping[
     async with db.transaction() as session:
         report = await recompute_scores(
             session, as_of=now.astimezone(ZoneInfo(timezone)).date(), timezone=timezone,
-            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments)
+            window_days=settings.rfm_window_days, now=now, rules=settings.rfm_segments,
+            frequency_thresholds=settings.rfm_frequency_thresholds)
         tags = await sync_rfm_tags(session, now=now)
-    return {**report.counts(), "tags_added": tags.added, "tags_removed": tags.removed}
+    # The segments' visit summary, rebuilt in a transaction of its own.
+    async with db.transaction() as session:
+        summarised = await rebuild(session, now=now, timezone=timezone)
+    return {**report.counts(), "tags_added": tags.added, "tags_removed": tags.removed,
+            "visit_summary_members": summarised}
 
 
 JOBS: tuple[ScheduledJob, ...] = (
@@ -71,7 +77,7 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob(
         name="rfm-recompute",
         description="Recompute members' RFM scores and segments as of today; record "
-        "segment changes.",
+        "segment changes; rebuild the segments' visit summary.",
         cron={"hour": 3, "minute": 30},
         work=_rfm_recompute,
     ),

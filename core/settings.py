@@ -3,8 +3,8 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # also the default of .env.example
 # Settings whose defaults (repeated in .env.example) are public: in production each must
@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # The RFM segment table, in order, a later matching row overriding an earlier one;
     # None: loyalty.rfm.DEFAULT_SEGMENTS (the CRAN rfm package's example table).
     rfm_segments: list[RfmSegmentRule] | None = None
+    # RFM frequency scores from fixed visit counts instead of quintiles over distinct
+    # values: the fewest visits in the window that score F = 2, 3, 4 and 5, comma-
+    # separated (docs/rfm.md). None: quintiles over distinct values.
+    rfm_frequency_thresholds: Annotated[tuple[int, int, int, int] | None, NoDecode] = None
 
     # Production expects PostgreSQL; SQLite (one process, one machine) only when chosen.
     allow_sqlite_in_production: bool = False
@@ -100,6 +104,20 @@ class Settings(BaseSettings):
     # X-Forwarded-For / X-Forwarded-Proto name the client. Empty: none, so the address a
     # login limit counts is always the connecting one.
     forwarded_allow_ips: str = ""
+
+    @field_validator("rfm_frequency_thresholds", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",")) if value.strip() else None
+        return value
+
+    @field_validator("rfm_frequency_thresholds")
+    @classmethod
+    def _increasing_from_two(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and not (2 <= value[0] < value[1] < value[2] < value[3]):
+            raise ValueError("the fewest visits of F = 2, 3, 4, 5: increasing, from 2 up")
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -16,37 +16,60 @@ count for RFM and reports and never grant stamps or rewards. A visit is unique b
 (member, store, time, amount) and inserted with ON CONFLICT DO NOTHING: importing the
 same file again changes nothing and reports its rows as duplicates.
 
-The file is read as a stream and written in batches of BATCH_ROWS, each in its own
+The file is read as a stream and loaded in batches of BATCH_ROWS, each in its own
 transaction, so memory stays bounded whatever the file's size; a run stopped halfway
-is finished by running it again. On PostgreSQL a batch is one INSERT ... SELECT FROM
-unnest(arrays) per table (four array parameters instead of thousands of values); on
-SQLite one multi-row INSERT."""
+is finished by running it again. A worker thread parses the next rows while the
+database loads the current ones; on PostgreSQL LOADERS transactions load at once, the
+rows split between them by member key. A batch is loaded set-based: its rows go into a
+temporary staging table (COPY on PostgreSQL, one executemany on SQLite), members are
+created for the keys no member has, and one INSERT ... SELECT joins the keys to their
+members. See docs/benchmarks.md (RFM) for what each step costs."""
 
+import asyncio
 import csv
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.codes import random_code
 from cards.models import MEMBER_KEY_LENGTH, Member
 from cards.service import REFERRAL_CODE_LENGTH, new_card_key
 from core.bounds import MAX_AMOUNT
-from core.db import Database, insert_for, rows_changed
+from core.db import Database, UTCDateTime, insert_for, rows_changed
 from loyalty.models import ImportedVisit, Store
 
 HEADER = ["member_key", "store", "visited_at", "amount"]
-# Rows per transaction: large enough for speed, small enough for SQLite's limit of
-# 32,766 parameters in one statement (six per new member).
-BATCH_ROWS = 4000
+# Rows per transaction: each costs a few fixed statements, so larger is faster, up to
+# where the batch's memory (about 20 MB here) starts to count.
+BATCH_ROWS = 50_000
+# Transactions loading at once on PostgreSQL: the server's work per row (foreign key
+# checks, four indexes) is most of an import's time, and one backend uses one core.
+LOADERS = 2
+# New members per INSERT on SQLite: its limit is 32,766 parameters in one statement.
+_SQLITE_MEMBERS = 4000
 # A new member's random referral code may collide with one in use (the insert then
 # skips that member); the batch retries with fresh codes, at most this many times.
 _CODE_ATTEMPTS = 5
+
+# member_key, store id, time (UTC), amount in minor units: a plain tuple, as COPY takes it.
+_Visit = tuple[str, int, datetime, int]
 
 
 class ImportFileError(Exception):
@@ -69,11 +92,16 @@ class ImportReport:
 
 
 @dataclass(frozen=True, slots=True)
-class _Visit:
-    member_key: str
-    store_id: int
-    visited_at: datetime  # UTC
-    amount: int
+class _Chunk:
+    """What the import reads between two loads: the rejected rows, in line order, and
+    the good ones as one batch per loader."""
+
+    rejections: list[Rejection]
+    batches: list[list[_Visit]]
+
+    @classmethod
+    def empty(cls, loaders: int) -> "_Chunk":
+        return cls([], [[] for _ in range(loaders)])
 
 
 class _Rejected(ValueError):
@@ -81,34 +109,43 @@ class _Rejected(ValueError):
 
 
 class _RowReader:
-    """Turns one CSV row into a visit, or says why it cannot."""
+    """Turns one CSV row into a visit, or says why it cannot. Well-formed values take
+    a fast path (a dictionary lookup, integer arithmetic); anything else goes through
+    the general checks, which give the reason."""
 
     def __init__(self, stores: Sequence[Store], *, minor_digits: int, now: datetime) -> None:
         self._zones = {store.id: ZoneInfo(store.timezone) for store in stores}
         self._names: dict[str, list[int]] = {}
         for store in stores:
             self._names.setdefault(store.name, []).append(store.id)
+        # The text that names each store at once: its unique name, or its id (an id
+        # wins over another store's name).
+        self._named = {name: ids[0] for name, ids in self._names.items() if len(ids) == 1}
+        self._named.update({str(store.id): store.id for store in stores})
         self._scale = Decimal(10) ** minor_digits
+        self._factor: int = 10 ** minor_digits
         self._minor_digits = minor_digits
         self._now = now
 
     def visit(self, fields: list[str]) -> _Visit:
         if len(fields) != len(HEADER):
             raise _Rejected(f"expected {len(HEADER)} fields, found {len(fields)}")
-        key, store, visited_at, amount = (value.strip() for value in fields)
-        store_id = self._store_id(store)
-        return _Visit(self._key(key), store_id, self._time(visited_at, store_id),
-                      self._amount(amount))
+        key, store, visited_at, amount = (fields[0].strip(), fields[1].strip(),
+                                          fields[2].strip(), fields[3].strip())
+        if not (0 < len(key) <= MEMBER_KEY_LENGTH and key.isprintable()):
+            self._refuse_key(key)
+        store_id = self._named.get(store)
+        if store_id is None:
+            store_id = self._store_id(store)
+        return key, store_id, self._time(visited_at, store_id), self._amount(amount)
 
     @staticmethod
-    def _key(key: str) -> str:
+    def _refuse_key(key: str) -> None:
         if not key:
             raise _Rejected("member_key is empty")
         if len(key) > MEMBER_KEY_LENGTH:
             raise _Rejected(f"member_key is longer than {MEMBER_KEY_LENGTH} characters")
-        if not key.isprintable():
-            raise _Rejected("member_key contains control characters")
-        return key
+        raise _Rejected("member_key contains control characters")
 
     def _store_id(self, store: str) -> int:
         if store.isdigit() and int(store) in self._zones:
@@ -126,14 +163,34 @@ class _RowReader:
         except ValueError:
             raise _Rejected(f"visited_at {value[:40]!r} is not an ISO 8601 date or "
                             "date-time") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self._zones[store_id])
-        moment = moment.astimezone(UTC)
+        try:
+            if moment.tzinfo is None:
+                # The zone's offset at that wall time (fold 0, as replace(tzinfo=zone)
+                # reads it), without building an aware time first: ten times cheaper.
+                offset = cast(timedelta, self._zones[store_id].utcoffset(moment))
+                moment = (moment - offset).replace(tzinfo=UTC)
+            else:
+                moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise _Rejected(f"visited_at {value[:40]!r} is out of range") from None
         if moment > self._now:
             raise _Rejected("visited_at is in the future")
         return moment
 
     def _amount(self, value: str) -> int:
+        whole, point, fraction = value.partition(".")
+        if (whole.isascii() and whole.isdigit() and len(whole) < 19
+                and (not point or (fraction.isascii() and fraction.isdigit()
+                                   and len(fraction) <= self._minor_digits))):
+            # Plain digits: integer arithmetic, the same value Decimal would give.
+            minor = int(whole) * self._factor
+            if self._minor_digits:
+                minor += int(fraction.ljust(self._minor_digits, "0"))
+            if minor <= MAX_AMOUNT:
+                return minor
+        return self._general_amount(value)
+
+    def _general_amount(self, value: str) -> int:
         if not value:
             raise _Rejected("amount is empty")
         try:
@@ -162,39 +219,86 @@ async def import_visits(
     on_reject: Callable[[Rejection], None] | None = None,
     keep_rejections: int = 20,
 ) -> ImportReport:
-    """Imports the visits of a CSV file read as `lines` (text, as from open(newline="")).
-    New members get `locale`. Each rejection goes to `on_reject`; the report keeps the
-    first `keep_rejections`. Raises ImportFileError for a wrong header or a file that
-    is not CSV text (rows loaded before that point stay loaded)."""
+    """Imports the visits of a CSV file read as `lines` (text, as from open(newline="");
+    read from a worker thread). New members get `locale`. Each rejection goes to
+    `on_reject`, in line order; the report keeps the first `keep_rejections`. Raises
+    ImportFileError for a wrong header or a file that is not CSV text (rows loaded
+    before that point stay loaded)."""
     async with db.transaction() as session:
         stores = list((await session.scalars(select(Store))).all())
     reader = _RowReader(stores, minor_digits=minor_digits, now=now)
     report = ImportReport()
-    rows = csv.reader(lines)
-    header = _read(rows)
-    if header != HEADER:
-        raise ImportFileError(f"line 1: the header must be {','.join(HEADER)}, "
-                              f"not {','.join(header or [])[:200]}")
-    batch: list[_Visit] = []
-    while (fields := _read(rows)) is not None:
-        if not fields:
-            continue  # a blank line
-        try:
-            batch.append(reader.visit(fields))
-        except _Rejected as refusal:
-            rejection = Rejection(rows.line_num, str(refusal), fields)
-            report.rejected += 1
-            if len(report.first_rejections) < keep_rejections:
-                report.first_rejections.append(rejection)
-            if on_reject is not None:
-                on_reject(rejection)
-        if len(batch) >= BATCH_ROWS:
-            await _load(db, batch, report, now=now, locale=locale)
-            batch = []
-    if batch:
-        await _load(db, batch, report, now=now, locale=locale)
+    chunks = _chunks(lines, reader, loaders=1 if db.is_sqlite else LOADERS)
+    parsing = _parse_next(chunks)
+    try:
+        while (chunk := await parsing) is not None:
+            parsing = _parse_next(chunks)
+            for rejection in chunk.rejections:
+                report.rejected += 1
+                if len(report.first_rejections) < keep_rejections:
+                    report.first_rejections.append(rejection)
+                if on_reject is not None:
+                    on_reject(rejection)
+            await _load_all(db, chunk.batches, report, now=now, locale=locale)
+    finally:
+        # A failed load leaves the next chunk parsing: let it finish before the
+        # caller closes the file it reads.
+        await asyncio.wait([parsing])
+        if not parsing.cancelled():
+            parsing.exception()  # consumed: the load's error is the one that counts
     await _analyze(db)
     return report
+
+
+def _parse_next(chunks: Iterator[_Chunk]) -> "asyncio.Future[_Chunk | None]":
+    """The next chunk (None at the end), parsed in a worker thread meanwhile."""
+    return asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+
+
+def _chunks(lines: Iterable[str], reader: _RowReader, *, loaders: int) -> Iterator[_Chunk]:
+    """The file's rows, `loaders` x BATCH_ROWS at a time, as rejections and a batch of
+    visits per loader; a file that is not CSV text is an ImportFileError. A member key
+    always goes to the same loader, so concurrent batches never share a member (nor,
+    then, a visit), and they never wait on each other's new rows."""
+    chunk = _Chunk.empty(loaders)
+    for read, (line, fields) in enumerate(csv_rows(lines, HEADER), start=1):
+        try:
+            visit = reader.visit(fields)
+            chunk.batches[hash(visit[0]) % loaders].append(visit)
+        except _Rejected as refusal:
+            chunk.rejections.append(Rejection(line, str(refusal), fields))
+        if read % (BATCH_ROWS * loaders) == 0:
+            yield chunk
+            chunk = _Chunk.empty(loaders)
+    yield chunk
+
+
+def csv_rows(lines: Iterable[str], header: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """The line number and fields of each row after `header`, blank lines left out; a
+    file that is not UTF-8 CSV text with that header is an ImportFileError."""
+    rows = csv.reader(lines)
+    try:
+        found = next(rows, None)
+        if found != header:
+            raise ImportFileError(f"line 1: the header must be {','.join(header)}, "
+                                  f"not {','.join(found or [])[:200]}")
+        for fields in rows:
+            if fields:
+                yield rows.line_num, fields
+    except UnicodeDecodeError:
+        raise ImportFileError(f"line {rows.line_num + 1}: the file is not UTF-8 text") from None
+    except csv.Error as error:
+        raise ImportFileError(f"line {rows.line_num}: {error}") from None
+
+
+async def _load_all(db: Database, batches: list[list[_Visit]], report: ImportReport, *,
+                    now: datetime, locale: str) -> None:
+    """Loads the batches concurrently, each in its own transaction."""
+    loads = await asyncio.gather(*(_load(db, batch, report, now=now, locale=locale)
+                                   for batch in batches if batch), return_exceptions=True)
+    for outcome in loads:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def _analyze(db: Database) -> None:
@@ -206,56 +310,79 @@ async def _analyze(db: Database) -> None:
             await session.execute(text("ANALYZE cards_member, loyalty_imported_visit"))
 
 
-class _CsvRows(Protocol):
-    """What the import reads of a csv.reader (typeshed names its class privately)."""
-
-    line_num: int
-
-    def __next__(self) -> list[str]: ...
-
-
-def _read(rows: _CsvRows) -> list[str] | None:
-    """The next row, None at the end; a file that is not CSV text is an ImportFileError."""
-    try:
-        return next(rows)
-    except StopIteration:
-        return None
-    except UnicodeDecodeError:
-        raise ImportFileError(f"line {rows.line_num + 1}: the file is not UTF-8 text") from None
-    except csv.Error as error:
-        raise ImportFileError(f"line {rows.line_num}: {error}") from None
+# Where a batch waits while its keys are resolved to members.
+_staging = Table(
+    "import_staging", MetaData(),
+    Column("member_key", String(MEMBER_KEY_LENGTH)), Column("store_id", Integer),
+    Column("visited_at", UTCDateTime()), Column("amount", Integer),
+    prefixes=["TEMPORARY"],
+)
+_STAGED = [column.name for column in _staging.c]
+# The batch's keys with their member ids (NULL for a key no member has). The id is a
+# scalar subquery, one index lookup per distinct key: as a join, PostgreSQL hashes the
+# whole member table for every batch (a second a batch at a million members).
+_keys = select(_staging.c.member_key).distinct().subquery("keys")
+_ids = select(
+    _keys.c.member_key,
+    select(Member.id).where(Member.member_key == _keys.c.member_key).scalar_subquery()
+    .label("member_id"),
+).subquery("ids")
+_missing_keys = select(_ids.c.member_key).where(_ids.c.member_id.is_(None))
 
 
 async def _load(db: Database, batch: list[_Visit], report: ImportReport, *, now: datetime,
                 locale: str) -> None:
     async with db.transaction() as session:
-        ids = await _member_ids(session, {visit.member_key for visit in batch},
-                                now=now, locale=locale)
-        inserted = await _insert_visits(
-            session, [(ids[v.member_key], v.store_id, v.visited_at, v.amount) for v in batch],
-            now=now,
-        )
+        connection = await session.connection()
+        await connection.run_sync(lambda sync: _staging.drop(sync, checkfirst=True))
+        await connection.run_sync(_staging.create)
+        await _stage(session, batch)
+        await _create_members(session, now=now, locale=locale)
+        inserted = await rows_changed(session, _insert_visits(session, now=now))
+        await connection.run_sync(_staging.drop)
     report.loaded += inserted
     report.duplicates += len(batch) - inserted
 
 
-async def _member_ids(session: AsyncSession, keys: set[str], *, now: datetime,
-                      locale: str) -> dict[str, int]:
-    """The member id of every key, creating members (without identities) for new keys."""
-    ids = await _existing(session, keys)
+async def _stage(session: AsyncSession, batch: list[_Visit]) -> None:
+    if not _is_postgres(session):
+        await session.execute(insert(_staging), [dict(zip(_STAGED, visit, strict=True))
+                                                 for visit in batch])
+        return
+    # COPY through the driver: several times faster than any INSERT of the same rows.
+    raw = await (await session.connection()).get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(_staging.name, records=batch, columns=_STAGED)
+    # Autovacuum never analyzes a temporary table: without statistics the joins below
+    # are planned for an empty one.
+    await session.execute(text(f"ANALYZE {_staging.name}"))
+
+
+async def _create_members(session: AsyncSession, *, now: datetime, locale: str) -> None:
+    """A member (without identities) for every staged key no member has yet."""
+    missing = await _missing(session)
     for _ in range(_CODE_ATTEMPTS):
-        missing = keys - ids.keys()
-        if not missing:
-            return ids
-        await _insert_members(session, sorted(missing), now=now, locale=locale)
-        ids.update(await _existing(session, missing))
-    raise RuntimeError("no free referral codes for new members after repeated attempts")
+        if not missing or await _insert_members(session, missing, now=now,
+                                                locale=locale) == len(missing):
+            return
+        missing = await _missing(session)
+    if missing:
+        raise RuntimeError("no free referral codes for new members after repeated attempts")
 
 
-async def _existing(session: AsyncSession, keys: set[str]) -> dict[str, int]:
-    rows = await session.execute(
-        select(Member.member_key, Member.id).where(Member.member_key.in_(keys)))
-    return {key: member_id for key, member_id in rows.all()}
+async def _missing(session: AsyncSession) -> list[str]:
+    # Sorted, so new members' ids follow their keys whichever order the file has.
+    return sorted((await session.scalars(_missing_keys)).all())
+
+
+def _insert_visits(session: AsyncSession, *, now: datetime) -> Any:
+    rows = (select(_ids.c.member_id, _staging.c.store_id, _staging.c.visited_at,
+                   _staging.c.amount, literal(now, UTCDateTime()))
+            .join(_ids, _ids.c.member_key == _staging.c.member_key)
+            .where(true()))  # SQLite needs it to read ON CONFLICT after INSERT ... SELECT
+    return insert_for(session, ImportedVisit).from_select(
+        ["member_id", "store_id", "visited_at", "amount", "imported_at"], rows,
+    ).on_conflict_do_nothing()
 
 
 _POSTGRES_MEMBERS = text(
@@ -265,12 +392,6 @@ _POSTGRES_MEMBERS = text(
     " CAST(:cards AS varchar[]), CAST(:codes AS varchar[])) AS t(k, c, r)"
     " ON CONFLICT DO NOTHING"
 )
-_POSTGRES_VISITS = text(
-    "INSERT INTO loyalty_imported_visit (member_id, store_id, visited_at, amount, imported_at)"
-    " SELECT m, s, v, a, :now FROM unnest(CAST(:members AS integer[]),"
-    " CAST(:stores AS integer[]), CAST(:times AS timestamptz[]), CAST(:amounts AS integer[]))"
-    " AS t(m, s, v, a) ON CONFLICT DO NOTHING"
-)
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -278,32 +399,21 @@ def _is_postgres(session: AsyncSession) -> bool:
 
 
 async def _insert_members(session: AsyncSession, keys: list[str], *, now: datetime,
-                          locale: str) -> None:
-    # ON CONFLICT without a target: a key inserted meanwhile, or a referral code that
-    # collided, skips the row; the caller looks the keys up again and retries.
+                          locale: str) -> int:
+    """Inserts the members; returns how many were new. ON CONFLICT without a target: a
+    key inserted meanwhile, or a referral code that collided, skips the row; the caller
+    looks the keys up again and retries."""
     cards = [new_card_key() for _ in keys]
     codes = [random_code(REFERRAL_CODE_LENGTH) for _ in keys]
     if _is_postgres(session):
-        await session.execute(_POSTGRES_MEMBERS, {"keys": keys, "cards": cards, "codes": codes,
-                                                  "locale": locale, "now": now})
-        return
-    await session.execute(insert_for(session, Member).values([
-        {"member_key": key, "card_key": card, "referral_code": code, "locale": locale,
-         "marketing_opt_in": False, "joined_at": now, "join_source": "import"}
-        for key, card, code in zip(keys, cards, codes, strict=True)
-    ]).on_conflict_do_nothing())
-
-
-async def _insert_visits(session: AsyncSession, rows: list[tuple[int, int, datetime, int]],
-                         *, now: datetime) -> int:
-    """Inserts the visits not imported before; returns how many were new."""
-    if _is_postgres(session):
-        members, stores, times, amounts = (list(column) for column in zip(*rows, strict=True))
-        return await rows_changed(session, _POSTGRES_VISITS, {
-            "members": members, "stores": stores, "times": times, "amounts": amounts,
-            "now": now})
-    return await rows_changed(session, insert_for(session, ImportedVisit).values([
-        {"member_id": member_id, "store_id": store_id, "visited_at": visited_at,
-         "amount": amount, "imported_at": now}
-        for member_id, store_id, visited_at, amount in rows
-    ]).on_conflict_do_nothing())
+        return await rows_changed(session, _POSTGRES_MEMBERS, {
+            "keys": keys, "cards": cards, "codes": codes, "locale": locale, "now": now})
+    inserted = 0
+    for start in range(0, len(keys), _SQLITE_MEMBERS):
+        inserted += await rows_changed(session, insert_for(session, Member).values([
+            {"member_key": key, "card_key": card, "referral_code": code, "locale": locale,
+             "marketing_opt_in": False, "joined_at": now, "join_source": "import"}
+            for key, card, code in zip(*(column[start:start + _SQLITE_MEMBERS]
+                                         for column in (keys, cards, codes)), strict=True)
+        ]).on_conflict_do_nothing())
+    return inserted

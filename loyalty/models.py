@@ -131,6 +131,9 @@ class LedgerEntry(Base):
         Index("ix_loyalty_ledger_entry_stamps_created", "created_at", "member_id", "amount",
               "store_id", postgresql_where=text("kind = 'stamp'"),
               sqlite_where=text("kind = 'stamp'")),
+        # The visit summary (loyalty.visit_summary) reads the voids made since it was built.
+        Index("ix_loyalty_ledger_entry_voids_created", "created_at",
+              postgresql_where=text("kind = 'void'"), sqlite_where=text("kind = 'void'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -281,6 +284,46 @@ class RfmSegmentSize(Base):
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
     segment: Mapped[str] = mapped_column(String(64), primary_key=True)
     members: Mapped[int] = mapped_column(Integer)
+
+
+# The windows (local days) the visit summary keeps a count and spend for.
+SUMMARY_WINDOWS = (7, 30, 90, 180, 365)
+
+
+class MemberVisitSummary(Base):
+    """A member's visits as of the last summary build (loyalty.visit_summary): the last
+    visit, and the visits and spend of each window of SUMMARY_WINDOWS ending then. Only
+    members with a visit by then have a row."""
+
+    __tablename__ = "loyalty_member_visit_summary"
+
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_visit_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    visits_7: Mapped[int] = mapped_column(Integer)
+    spend_7: Mapped[int] = mapped_column(BigInteger)
+    visits_30: Mapped[int] = mapped_column(Integer)
+    spend_30: Mapped[int] = mapped_column(BigInteger)
+    visits_90: Mapped[int] = mapped_column(Integer)
+    spend_90: Mapped[int] = mapped_column(BigInteger)
+    visits_180: Mapped[int] = mapped_column(Integer)
+    spend_180: Mapped[int] = mapped_column(BigInteger)
+    visits_365: Mapped[int] = mapped_column(Integer)
+    spend_365: Mapped[int] = mapped_column(BigInteger)
+
+
+class VisitSummaryBuild(Base):
+    """The one row saying what loyalty_member_visit_summary holds: visits before `as_of`
+    (local day `as_of_day` in `timezone`), imported visits up to id `imported_through`.
+    No row: no summary was built yet."""
+
+    __tablename__ = "loyalty_visit_summary_build"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    as_of_day: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    imported_through: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # Where a member's tag came from: a person's hand (console, staff page, API), a tag

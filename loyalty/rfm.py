@@ -29,6 +29,9 @@ What it gives up: a score is a position among the values that occur, not a share
 members, so a long tail of rare large values (a few regulars with 60 visits) spreads
 the top scores over few members. docs/rfm.md discusses it.
 
+With RFM_FREQUENCY_THRESHOLDS (the fewest visits of F = 2, 3, 4, 5) F comes from fixed
+visit counts instead; R and M keep the method above.
+
 Segments: the rule table (RFM_SEGMENTS, or DEFAULT_SEGMENTS) applies in order, a later
 matching row overriding an earlier one; a member no row matches is in "Others".
 
@@ -164,10 +167,18 @@ def _score(rank: ColumnElement[int], distinct: ColumnElement[int]) -> ColumnElem
     )
 
 
+def _reached(value: ColumnElement[int], lower_bounds: Sequence[int]) -> ColumnElement[int]:
+    """1 plus how many of the lower bounds of scores 2..5 `value` reaches."""
+    return case(*((value >= bound, score) for score, bound
+                  in reversed(list(enumerate(lower_bounds, start=2)))), else_=1)
+
+
 def scores_query(dialect: str, window: Window,
-                 rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS) -> Select[Any]:
+                 rules: Sequence[RfmSegmentRule] = DEFAULT_SEGMENTS,
+                 frequency_thresholds: Sequence[int] | None = None) -> Select[Any]:
     """member_id, recency_days, frequency, monetary, r, f, m, segment of every member
-    with a visit in the window, as one statement."""
+    with a visit in the window, as one statement. With `frequency_thresholds` (the
+    fewest visits of F = 2, 3, 4, 5) F comes from them instead of the quintiles."""
     in_window = visits(window).subquery("visits")
     per_member = (
         select(in_window.c.member_id, func.max(in_window.c.at).label("last_at"),
@@ -196,7 +207,8 @@ def scores_query(dialect: str, window: Window,
     scored = select(
         counted.c.member_id, counted.c.recency_days, counted.c.frequency, counted.c.monetary,
         _score(counted.c.r_rank, counted.c.r_distinct).label("r"),
-        _score(counted.c.f_rank, counted.c.f_distinct).label("f"),
+        (_reached(counted.c.frequency, frequency_thresholds) if frequency_thresholds
+         else _score(counted.c.f_rank, counted.c.f_distinct)).label("f"),
         _score(counted.c.m_rank, counted.c.m_distinct).label("m"),
     ).subquery("scored")
     return select(*scored.c, _segment(scored.c, rules).label("segment"))
@@ -238,6 +250,8 @@ class RecomputeReport:
 
 
 RECOMPUTE_STEPS = 6
+# PostgreSQL's memory for each sort or hash of a recompute (at most a few at once).
+_WORK_MEM = "64MB"
 
 
 async def recompute_scores(
@@ -248,19 +262,26 @@ async def recompute_scores(
     window_days: int,
     now: datetime,
     rules: Sequence[RfmSegmentRule] | None = None,
+    frequency_thresholds: Sequence[int] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> RecomputeReport:
     """Replaces every member's scores with those as of `as_of` and records each
     segment change (RECOMPUTE_STEPS steps, each a set-based statement; `on_step` hears
-    of each). Runs in the caller's transaction."""
+    of each). Runs in the caller's transaction, whose work_mem it raises on PostgreSQL."""
     step = on_step or (lambda _: None)
     dialect = session.get_bind().dialect.name
     window = Window.ending(as_of, timezone=timezone, days=window_days)
+    if dialect == "postgresql":
+        # The scoring statement sorts every scored member three times (one per rank),
+        # about 10 MB per 100,000 members each: the default 4 MB spills every one to
+        # disk. For this transaction only.
+        await session.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
     connection = await session.connection()
     await connection.run_sync(lambda sync: _staging.drop(sync, checkfirst=True))
     await connection.run_sync(_staging.create)
     await session.execute(insert(_staging).from_select(
-        ["member_id", *_FIGURES], scores_query(dialect, window, rules or DEFAULT_SEGMENTS)))
+        ["member_id", *_FIGURES],
+        scores_query(dialect, window, rules or DEFAULT_SEGMENTS, frequency_thresholds)))
     if dialect == "postgresql":
         # Autovacuum never analyzes a temporary table: without statistics the joins
         # below are planned for an empty one.

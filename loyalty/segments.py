@@ -10,8 +10,10 @@ members (deleted_at set) are never in a segment.
   picks tags from a list anyway. An id no tag has matches no member (a tag deleted after
   the segment was saved); saving a segment refuses unknown tag and store ids.
 - Visits are loyalty.rfm's (`visits`: live counter stamps and imported visits), never
-  redefined here. "The last N days" are the N local days ending today, like RFM's
-  window; spend is in minor units (a visit without an amount spends 0).
+  redefined here. Visit filters read them through loyalty.visit_summary when a summary
+  is given (the same members, faster), else directly. "The last N days" are the N
+  local days ending today, like RFM's window; spend is in minor units (a visit without
+  an amount spends 0).
 - Dates (last visit, joined) are local days in the brand's time zone (the TIMEZONE
   setting), turned into UTC instants at local midnight. Each pair is half-open:
   `..._after: D` means on D or later, `..._before: D` means before D (on D - 1 or
@@ -41,7 +43,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from sqlalchemy import ColumnElement, exists, extract, func, select
+from sqlalchemy import ColumnElement, exists, extract, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -49,8 +51,15 @@ from cards.models import Member, MemberIdentity
 from core.bounds import JsonDbId, JsonInt
 from core.clock import utcnow
 from loyalty.errors import InvalidSegment, InvalidSegmentName, NotFound, SegmentNameTaken
-from loyalty.models import Balance, MemberTag, RfmScore, Segment, Store, Tag
+from loyalty.models import Balance, MemberTag, MemberVisitSummary, RfmScore, Segment, Store, Tag
 from loyalty.rfm import Window, visits
+from loyalty.visit_summary import (
+    SummaryState,
+    current_state,
+    summary_column,
+    visited_since,
+    window_changes,
+)
 
 MAX_TAGS = 50  # tags in each of all_of / any_of / none_of
 MAX_CHOICES = 20  # RFM segment names, tiers, languages
@@ -209,16 +218,20 @@ class _Clock:
         return Window.ending(self.today, timezone=self.zone.key, days=days)
 
 
-def members_query(definition: SegmentDefinition, *, now: datetime,
-                  timezone: str) -> Select[int]:
+def members_query(definition: SegmentDefinition, *, now: datetime, timezone: str,
+                  summary: SummaryState | None = None) -> Select[int]:
     """The ids of the (non-erased) members in the segment as of `now`, as one SELECT
     of EXISTS / IN subqueries; `timezone` (the TIMEZONE setting) makes its dates local
-    days. Campaigns send to it; count or page it as a subquery."""
+    days. Visit filters read the visit summary when given one (`current_state`) that
+    answers as of `now`, the raw visits otherwise: the same members either way.
+    Campaigns send to it; count or page it as a subquery."""
+    if summary is not None and not summary.answers(now=now, timezone=timezone):
+        summary = None
     zone = ZoneInfo(timezone)
     clock = _Clock(zone, now.astimezone(zone).date())
     conditions = [Member.deleted_at.is_(None), *_member_conditions(definition, clock),
                   *_tag_conditions(definition.tags), *_rfm_conditions(definition.rfm),
-                  *_visit_conditions(definition, clock)]
+                  *_visit_conditions(definition, clock, summary)]
     return select(Member.id).where(*conditions)
 
 
@@ -279,19 +292,43 @@ def _visited(window: Window, *, store_id: int | None = None) -> ColumnElement[bo
     return exists().where(found.c.member_id == Member.id)
 
 
-def _visit_conditions(definition: SegmentDefinition,
-                      clock: _Clock) -> list[ColumnElement[bool]]:
+def _visited_since(moment: datetime, clock: _Clock,
+                   summary: SummaryState | None) -> ColumnElement[bool]:
+    """The member has a visit from `moment` to the end of today."""
+    window = clock.since(moment)
+    if summary is None:
+        return _visited(window)
+    found = visited_since(summary, window.start, window.cutoff).subquery("visited")
+    return exists().where(found.c.member_id == Member.id)
+
+
+def _visited_before(before: datetime, clock: _Clock,
+                    summary: SummaryState | None) -> ColumnElement[bool]:
+    """The member has a visit before `before`. Through the summary: a visit at all
+    until the later of `before` and the end of today, which is the same for the
+    members with none from `before` to the end of today (last_visit_before asks both)
+    and reads the summary's last visit alone."""
+    if summary is None:
+        return _visited(Window(clock.today, _EPOCH, before))
+    until = max(before, clock.since(before).cutoff)
+    found = visited_since(summary, _EPOCH, until).subquery("visited_before")
+    return exists().where(found.c.member_id == Member.id)
+
+
+def _visit_conditions(definition: SegmentDefinition, clock: _Clock,
+                      summary: SummaryState | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if definition.last_visit_after is not None:
-        conditions.append(_visited(clock.since(definition.last_visit_after)))
+        after = clock.midnight(definition.last_visit_after)
+        conditions.append(_visited_since(after, clock, summary))
     if definition.last_visit_before is not None:
         before = clock.midnight(definition.last_visit_before)
-        conditions.append(_visited(Window(clock.today, _EPOCH, before)))
-        conditions.append(~_visited(clock.since(before)))
+        conditions.append(_visited_before(before, clock, summary))
+        conditions.append(~_visited_since(before, clock, summary))
     if definition.visits is not None:
-        conditions.extend(_bounded(definition.visits, clock, spend=False))
+        conditions.extend(_bounded(definition.visits, clock, summary, spend=False))
     if definition.spend is not None:
-        conditions.extend(_bounded(definition.spend, clock, spend=True))
+        conditions.extend(_bounded(definition.spend, clock, summary, spend=True))
     if definition.store is not None:
         store = definition.store
         window = clock.last_days(store.days) if store.days else clock.since(_EPOCH)
@@ -299,28 +336,69 @@ def _visit_conditions(definition: SegmentDefinition,
     return conditions
 
 
-def _bounded(bounds: VisitWindow | SpendWindow, clock: _Clock, *,
-             spend: bool) -> list[ColumnElement[bool]]:
+def _in_bounds(total: ColumnElement[int], low: int | None,
+               high: int | None) -> ColumnElement[bool]:
+    if low and high is not None:
+        return total.between(low, high)
+    return total >= low if low else total <= high
+
+
+def _bounded(bounds: VisitWindow | SpendWindow, clock: _Clock,
+             summary: SummaryState | None, *, spend: bool) -> list[ColumnElement[bool]]:
     """A visit count or spend in [min, max] over the window. A member without visits
     there has 0: in the segment when min is 0 or absent."""
-    found = visits(clock.last_days(bounds.days)).subquery("in_window")
+    window = clock.last_days(bounds.days)
+    if not bounds.min and bounds.max is None:
+        return []
+    if summary is not None and summary.covers(bounds.days, window):
+        return [_bounded_from_summary(bounds, window, summary, spend=spend)]
+    found = visits(window).subquery("in_window")
     total = func.sum(found.c.amount) if spend else func.count()
     per_member = select(found.c.member_id).group_by(found.c.member_id)
     if bounds.min:
-        having = total.between(bounds.min, bounds.max) if bounds.max is not None \
-            else total >= bounds.min
-        return [Member.id.in_(per_member.having(having))]
-    if bounds.max is not None:
-        over = per_member.having(total > bounds.max).subquery("over")
-        return [~exists().where(over.c.member_id == Member.id)]
-    return []
+        return [Member.id.in_(per_member.having(_in_bounds(total, bounds.min, bounds.max)))]
+    over = per_member.having(total > bounds.max).subquery("over")
+    return [~exists().where(over.c.member_id == Member.id)]
+
+
+def _bounded_from_summary(bounds: VisitWindow | SpendWindow, window: Window,
+                          summary: SummaryState, *, spend: bool) -> ColumnElement[bool]:
+    """As _bounded, from the summary's figure plus the changes since it was built: the
+    members whose figure changed are judged on the corrected figure, the others on the
+    summary's alone."""
+    changes = window_changes(summary, bounds.days, window).subquery("changes")
+    changed = (select(changes.c.member_id,
+                      func.sum(changes.c.spend if spend else changes.c.visits).label("change"))
+               .group_by(changes.c.member_id).cte(f"changed_{'spend' if spend else 'visits'}"))
+    summarised = summary_column(bounds.days, spend=spend)
+    now_figure = func.coalesce(summarised, 0) + changed.c.change
+    # A member without visits has 0: with 0 in bounds, the segment is everyone but the
+    # members out of bounds, else the members in bounds.
+    zero_in = not bounds.min
+
+    def wanted(figure: ColumnElement[int]) -> ColumnElement[bool]:
+        within = _in_bounds(figure, bounds.min, bounds.max)
+        return ~within if zero_in else within
+
+    from_changes = (select(changed.c.member_id)
+                    .outerjoin(MemberVisitSummary,
+                               MemberVisitSummary.member_id == changed.c.member_id)
+                    .where(wanted(now_figure)))
+    from_summary = select(MemberVisitSummary.member_id).where(
+        wanted(summarised),
+        ~exists().where(changed.c.member_id == MemberVisitSummary.member_id))
+    found = union_all(from_changes, from_summary).subquery("figured")
+    matched = exists().where(found.c.member_id == Member.id)
+    return ~matched if zero_in else matched
 
 
 async def segment_size(session: AsyncSession, definition: SegmentDefinition, *,
                        now: datetime, timezone: str) -> int:
     """How many members the segment holds as of `now` (the console's live size)."""
+    summary = await current_state(session)
     counted = select(func.count()).select_from(
-        members_query(definition, now=now, timezone=timezone).subquery("members"))
+        members_query(definition, now=now, timezone=timezone, summary=summary)
+        .subquery("members"))
     return (await session.scalar(counted)) or 0
 
 
@@ -336,14 +414,15 @@ async def segment_sample(session: AsyncSession, definition: SegmentDefinition, *
     """Up to `limit` (at most MAX_SAMPLE) members of the segment for a preview, the
     most recently joined first."""
     rows = await session.execute(
-        _sample_rows(definition, now=now, timezone=timezone)
+        (await _sample_rows(session, definition, now=now, timezone=timezone))
         .limit(max(1, min(limit, MAX_SAMPLE))))
     return [SampleMember(*row) for row in rows]
 
 
-def _sample_rows(definition: SegmentDefinition, *, now: datetime,
-                 timezone: str) -> Select[int, str | None, str]:
-    ids = members_query(definition, now=now, timezone=timezone)
+async def _sample_rows(session: AsyncSession, definition: SegmentDefinition, *,
+                       now: datetime, timezone: str) -> Select[int, str | None, str]:
+    ids = members_query(definition, now=now, timezone=timezone,
+                        summary=await current_state(session))
     return (select(Member.id, Member.display_name, Member.member_key)
             .where(Member.id.in_(ids))
             .order_by(Member.joined_at.desc(), Member.id.desc()))
@@ -352,8 +431,9 @@ def _sample_rows(definition: SegmentDefinition, *, now: datetime,
 async def export_segment(session: AsyncSession, definition: SegmentDefinition, *,
                          now: datetime, timezone: str) -> AsyncIterator[SampleMember]:
     """Every member of the segment, in the sample's order, streamed (a CSV export)."""
-    rows = await session.stream(_sample_rows(definition, now=now, timezone=timezone)
-                                .execution_options(yield_per=_EXPORT_BATCH))
+    rows = await session.stream(
+        (await _sample_rows(session, definition, now=now, timezone=timezone))
+        .execution_options(yield_per=_EXPORT_BATCH))
     async for row in rows:
         yield SampleMember(*row)
 

@@ -71,6 +71,10 @@ class Tagger:
         return cls("manual", pos_key_id=pos_key_id)
 
     @classmethod
+    def imported(cls) -> "Tagger":
+        return cls("import")
+
+    @classmethod
     def rule(cls, rule: TagRule) -> "Tagger":
         return cls("rfm" if rule.kind == "rfm" else "rule", rule_id=rule.id)
 

@@ -140,9 +140,41 @@ def upgrade() -> None:
                     postgresql_where=sa.text("kind = 'stamp'"),
                     sqlite_where=sa.text("kind = 'stamp'"))
     op.create_index('ix_loyalty_balance_tier', 'loyalty_balance', ['tier'])
+    op.create_index('ix_loyalty_ledger_entry_voids_created', 'loyalty_ledger_entry',
+                    ['created_at'], postgresql_where=sa.text("kind = 'void'"),
+                    sqlite_where=sa.text("kind = 'void'"))
+
+    # The per-member visit summary segments read (loyalty.visit_summary).
+    op.create_table('loyalty_member_visit_summary',
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('last_visit_at', core.db.UTCDateTime(), nullable=False),
+    sa.Column('visits_7', sa.Integer(), nullable=False),
+    sa.Column('spend_7', sa.BigInteger(), nullable=False),
+    sa.Column('visits_30', sa.Integer(), nullable=False),
+    sa.Column('spend_30', sa.BigInteger(), nullable=False),
+    sa.Column('visits_90', sa.Integer(), nullable=False),
+    sa.Column('spend_90', sa.BigInteger(), nullable=False),
+    sa.Column('visits_180', sa.Integer(), nullable=False),
+    sa.Column('spend_180', sa.BigInteger(), nullable=False),
+    sa.Column('visits_365', sa.Integer(), nullable=False),
+    sa.Column('spend_365', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('member_id', name=op.f('pk_loyalty_member_visit_summary'))
+    )
+    op.create_table('loyalty_visit_summary_build',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('as_of', core.db.UTCDateTime(), nullable=False),
+    sa.Column('as_of_day', sa.Date(), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('imported_through', sa.Integer(), nullable=False),
+    sa.Column('built_at', core.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loyalty_visit_summary_build'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('loyalty_visit_summary_build')
+    op.drop_table('loyalty_member_visit_summary')
+    op.drop_index('ix_loyalty_ledger_entry_voids_created', table_name='loyalty_ledger_entry')
     op.drop_index('ix_loyalty_balance_tier', table_name='loyalty_balance')
     op.drop_index('ix_loyalty_ledger_entry_stamps_created', table_name='loyalty_ledger_entry')
     op.drop_index('ix_loyalty_imported_visit_store_visited', table_name='loyalty_imported_visit')

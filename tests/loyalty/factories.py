@@ -27,7 +27,8 @@ async def add_member(
     referred_by: int | None = None,
     birthday: date | None = None,
 ) -> Member:
-    member = Member(join_source="line", 
+    member = Member(
+        join_source="line",
         display_name=name,
         locale=locale,
         card_key=secrets.token_hex(16),

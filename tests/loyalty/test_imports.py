@@ -73,6 +73,7 @@ async def test_good_rows_load_with_times_in_the_store_zone_and_amounts_in_minor_
     (" ,Daan,2026-03-01,10", "member_key is empty"),
     (f"{'k' * 65},Daan,2026-03-01,10", "longer than 64 characters"),
     ("C\x07,Daan,2026-03-01,10", "control characters"),
+    ("C-1,Daan,0001-01-01T00:00,10", "out of range"),
 ])
 async def test_a_bad_row_is_rejected_with_its_line_and_reason_and_the_others_load(
         db: Database, row: str, reason: str) -> None:
@@ -86,6 +87,31 @@ async def test_a_bad_row_is_rejected_with_its_line_and_reason_and_the_others_loa
     [rejection] = report.first_rejections
     assert rejection.line == 3 and reason in rejection.reason
     assert seen == [rejection]
+
+
+@pytest.mark.parametrize(("amount", "minor"), [
+    ("12", 1200), ("0012.5", 1250), ("12.", 1200), (".5", 50), ("1e2", 10000),
+    ("1_000", 100000), ("\uff11\uff12", 1200), ("+3.25", 325),
+])
+async def test_an_amount_reads_as_decimal_reads_it_whether_plain_digits_or_not(
+        db: Database, amount: str, minor: int) -> None:
+    await shop(db)
+    report = await run(db, f"C-1,Daan,2026-03-01,{amount}\n")
+    assert report.loaded == 1 and (await visits(db))[0][3] == minor
+
+
+async def test_naive_times_in_a_daylight_saving_zone_take_the_first_of_a_repeated_hour(
+        db: Database) -> None:
+    async with db.transaction() as session:
+        await create_store(session, name="Soho", timezone="America/New_York")
+
+    # 01:30 on 2025-11-02 happens twice (EDT, then EST): the first is taken, as
+    # datetime.replace(tzinfo=zone) reads it; 02:30 on 2025-03-09 never happens and is
+    # read with the offset before the change.
+    await run(db, "C-1,Soho,2025-11-02T01:30,1\nC-1,Soho,2025-03-09T02:30,1\n")
+
+    assert [row[2] for row in await visits(db)] == [
+        datetime(2025, 3, 9, 7, 30, tzinfo=UTC), datetime(2025, 11, 2, 5, 30, tzinfo=UTC)]
 
 
 async def test_the_largest_amount_is_accepted(db: Database) -> None:
@@ -144,6 +170,20 @@ async def test_a_file_bigger_than_a_batch_loads_every_row(db: Database,
 
     assert (report.loaded, report.duplicates) == (30, 0)
     assert len(await visits(db)) == 30
+
+
+async def test_rejections_across_batches_keep_line_order_and_a_later_repeat_is_a_duplicate(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    await shop(db)
+    monkeypatch.setattr(imports, "BATCH_ROWS", 3)
+    seen: list[Rejection] = []
+    body = "".join(f"C-{n % 4},Daan,2026-03-01T10:{n:02d},{n}\n" if n % 5 else
+                   f"C-{n % 4},Nowhere,2026-03-01,1\n" for n in range(1, 31))
+
+    report = await run(db, body + "C-1,Daan,2026-03-01T10:01,1\n", on_reject=seen.append)
+
+    assert [rejection.line for rejection in seen] == [6, 11, 16, 21, 26, 31]
+    assert (report.loaded, report.duplicates, report.rejected) == (24, 1, 6)
 
 
 @pytest.mark.parametrize("header", ["member_key,store,visited_at\n", "key,store,at,amount\n", ""])

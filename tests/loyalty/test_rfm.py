@@ -5,9 +5,12 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from core.db import Database
+from core.settings import Settings
 from loyalty.models import ImportedVisit, LedgerEntry, Program, RfmScore, RfmSegmentChange
 from loyalty.rfm import DEFAULT_SEGMENTS, RecomputeReport, recompute_scores
 from loyalty.stores import create_store
@@ -149,6 +152,57 @@ async def test_a_custom_rule_table_applies_with_later_rows_overriding(db: Databa
     segments = {name: row[6] for name, row in (await scores(db, members)).items()}
     assert segments == {"A": "Recent big", "B": "Recent", "C": "Others", "D": "Others",
                         "F": "Recent"}
+
+
+async def test_frequency_thresholds_score_fixed_visit_counts(db: Database) -> None:
+    members = await history(db)
+
+    await recompute(db, date(2026, 11, 22), frequency_thresholds=(2, 3, 4, 6))
+
+    # Frequency 2, 1, 3, 1, 1 against 2, 3, 4, 6 visits: F = 2, 1, 3, 1, 1 (R and M as
+    # in the first test). A (5, 2, 4) matches no row; C (2, 3, 5) ends in At Risk.
+    assert await scores(db, members) == {
+        "A": (0, 2, 300, 5, 2, 4, "Others"),
+        "B": (0, 1, 100, 5, 1, 2, "Potential Loyalist"),
+        "C": (52, 3, 1500, 2, 3, 5, "At Risk"),
+        "D": (356, 1, 50, 1, 1, 1, "Lost"),
+        "F": (1, 1, 300, 4, 1, 4, "Others"),
+    }
+
+
+async def test_with_thresholds_equal_visit_counts_score_equal_and_more_visits_never_less(
+        db: Database) -> None:
+    counts = [1, 1, 2, 3, 4, 5, 5, 6, 9, 40]
+    async with db.transaction() as session:
+        store = await create_store(session, name="Daan")
+        member_ids = [(await add_member(session)).id for _ in counts]
+        session.add_all(ImportedVisit(member_id=member_id, store_id=store.id,
+                                      visited_at=local(2026, 11, 22) - timedelta(days=day),
+                                      amount=100)
+                        for member_id, count in zip(member_ids, counts, strict=True)
+                        for day in range(count))
+
+    await recompute(db, date(2026, 11, 22), frequency_thresholds=(2, 3, 4, 6))
+
+    async with db.transaction() as session:
+        rows = {row.member_id: row for row in (await session.scalars(select(RfmScore))).all()}
+    assert [rows[member_id].f for member_id in member_ids] == [1, 1, 2, 3, 4, 4, 4, 5, 5, 5]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2,3,4,6", (2, 3, 4, 6)), (" 2, 4, 8, 16 ", (2, 4, 8, 16)), ("", None)])
+def test_the_frequency_thresholds_setting_reads_comma_separated_visit_counts(
+        monkeypatch: pytest.MonkeyPatch, value: str, expected: tuple[int, ...] | None) -> None:
+    monkeypatch.setenv("RFM_FREQUENCY_THRESHOLDS", value)
+    assert Settings(_env_file=None).rfm_frequency_thresholds == expected
+
+
+@pytest.mark.parametrize("value", ["1,2,3,4", "2,2,3,4", "2,3,4", "2,3,four,6"])
+def test_frequency_thresholds_that_are_not_increasing_counts_from_two_are_refused(
+        monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("RFM_FREQUENCY_THRESHOLDS", value)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)
 
 
 def pandas_style_quintiles(values: list[int]) -> list[int]:
