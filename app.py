@@ -27,6 +27,9 @@ from handlers.console import home as console_home
 from handlers.console import member as console_member
 from handlers.console import members as console_members
 from handlers.console import rfm as console_rfm
+from handlers.console import rules as console_rules
+from handlers.console import segments as console_segments
+from handlers.console import tags as console_tags
 from handlers.console.access import ConsoleDenied, console_denied
 from handlers.conversation.dispatch import Conversation
 from handlers.inbox import InboxWriter
@@ -62,7 +65,8 @@ def create_app(settings: Settings | None = None, *,
     app.include_router(staff_pages.router)
     app.include_router(staff_report.router)
     app.include_router(staff_api.router)
-    for console_page in (console_home, console_members, console_member, console_rfm):
+    for console_page in (console_home, console_members, console_member, console_rfm,
+                         console_segments, console_tags, console_rules):
         app.include_router(console_page.router)
     app.add_exception_handler(ConsoleDenied, console_denied)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "handlers" / "static"),

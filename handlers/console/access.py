@@ -34,7 +34,8 @@ async def get_viewer(request: Request, session: SessionDep, settings: SettingsDe
         raise ConsoleDenied(401, locale, settings.brand_name)
     if not current.sees_console:
         raise ConsoleDenied(403, locale, settings.brand_name)
-    return Viewer(current.staff.username, current.staff.role, current.session.csrf_token,
+    return Viewer(current.staff.id, current.staff.username, current.staff.role,
+                  current.session.csrf_token,
                   locale, settings.timezone, settings.brand_name)
 
 

@@ -40,9 +40,10 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 class Viewer:
     """The signed-in marketer or admin, and how to show them things."""
 
+    staff_id: int  # who tags by hand
     username: str
     role: str
-    csrf_token: str  # for the sign-out form
+    csrf_token: str  # for every form (and the sign-out)
     locale: str
     timezone: str
     brand_name: str
@@ -110,9 +111,11 @@ def refusal_page(request: Request, locale: str, brand_name: str) -> HTMLResponse
     )
 
 
-def not_found_page(request: Request, viewer: Viewer) -> HTMLResponse:
-    response = render(request, viewer, "refused.html", section="members",
-                      message=viewer.text("console.error.member_not_found"))
+def not_found_page(request: Request, viewer: Viewer,
+                   message: str = "console.error.member_not_found",
+                   section: str = "members") -> HTMLResponse:
+    response = render(request, viewer, "refused.html", section=section,
+                      message=viewer.text(message))
     response.status_code = 404
     return response
 
