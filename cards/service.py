@@ -137,9 +137,8 @@ async def join_member(
             if created
             else await _was_erased(session, secret_key, platform, platform_user_id)
         )
-        if not erased_before and await _link_referrer(session, member, referral_code) \
-                and created:
-            member.join_source = "referral"
+        if not erased_before:
+            await _link_referrer(session, member, referral_code)
     await session.flush()
     return JoinResult(member=member, identity=identity, created=created, rejoined=rejoined)
 

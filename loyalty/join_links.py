@@ -61,8 +61,7 @@ async def joined_by_referral(session: AsyncSession, *, member: Member, now: date
     referrer's code."""
     if member.referred_by_member_id is None:
         return False
-    if member.join_source != "referral" and not await attribute_join(
-            session, member=member, source="referral", now=now):
+    if not await attribute_join(session, member=member, source="referral", now=now):
         return False
     code = await session.scalar(select(Member.referral_code)
                                 .where(Member.id == member.referred_by_member_id))

@@ -220,7 +220,7 @@ async def update_rule(session: AsyncSession, *, rule_id: int,
                       locale: str = "zh-TW") -> TagRule:
     """Replaces a rule's fields; what it already tagged stays. Refusals: not_found,
     invalid_tag_rule."""
-    row = await _live_rule(session, rule_id, locale)
+    row = await live_rule(session, rule_id, locale)
     checked, condition = await _checked(session, rule, rfm_segments, locale)
     row.name, row.kind, row.action = checked.name, checked.kind, checked.action
     row.tag_id, row.condition, row.active = checked.tag_id, condition, checked.active
@@ -233,7 +233,7 @@ async def delete_rule(session: AsyncSession, *, rule_id: int, now: datetime,
                       locale: str = "zh-TW") -> None:
     """Retires a rule; the tags it gave stay, and the history keeps naming it.
     Refusals: not_found."""
-    row = await _live_rule(session, rule_id, locale)
+    row = await live_rule(session, rule_id, locale)
     row.deleted_at, row.active, row.updated_at = now, False, now
     await session.flush()
 
@@ -278,7 +278,8 @@ def _reason(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" if where else first["msg"]
 
 
-async def _live_rule(session: AsyncSession, rule_id: int, locale: str) -> TagRule:
+async def live_rule(session: AsyncSession, rule_id: int, locale: str) -> TagRule:
+    """The rule of that id, unless unknown or deleted (NotFound)."""
     row = await session.get(TagRule, rule_id)
     if row is None or row.deleted_at is not None:
         raise NotFound(locale)

@@ -26,6 +26,7 @@ from loyalty.tag_rules import (
     create_rule,
     delete_rule,
     list_rules,
+    live_rule,
     preview_rule,
     segment_names,
     update_rule,
@@ -157,10 +158,14 @@ async def create_rule_form(request: Request, viewer: ViewerDep, session: Session
     return see_other(f"/console/rules/{created.id}")
 
 
-async def _live(session: SessionDep, rule_id: str) -> TagRule | None:
+async def _live(session: SessionDep, viewer: Viewer, rule_id: str) -> TagRule | None:
     wanted = row_id(rule_id)
-    rule = await session.get(TagRule, wanted) if wanted is not None else None
-    return rule if rule is not None and rule.deleted_at is None else None
+    if wanted is None:
+        return None
+    try:
+        return await live_rule(session, wanted, viewer.locale)
+    except NotFound:
+        return None
 
 
 def _missing(request: Request, viewer: Viewer) -> HTMLResponse:
@@ -170,7 +175,7 @@ def _missing(request: Request, viewer: Viewer) -> HTMLResponse:
 @router.get("/rules/{rule_id}", response_class=HTMLResponse)
 async def rule_page(request: Request, rule_id: str, viewer: ViewerDep, session: SessionDep,
                     settings: SettingsDep) -> HTMLResponse:
-    rule = await _live(session, rule_id)
+    rule = await _live(session, viewer, rule_id)
     if rule is None:
         return _missing(request, viewer)
     return await _editor(request, viewer, session, settings, rule=rule,
@@ -183,7 +188,7 @@ async def update_rule_form(request: Request, rule_id: str, viewer: ViewerDep,
                            form: Annotated[RuleForm, Depends()], csrf: Short = "") -> Response:
     if not csrf_matches(viewer, csrf):
         return csrf_refused(request, viewer, SECTION)
-    rule = await _live(session, rule_id)
+    rule = await _live(session, viewer, rule_id)
     if rule is None:
         return _missing(request, viewer)
     try:
@@ -203,7 +208,7 @@ async def switch_rule_form(request: Request, rule_id: str, viewer: ViewerDep,
     """Activates (active=on) or deactivates the rule, the rest kept."""
     if not csrf_matches(viewer, csrf):
         return csrf_refused(request, viewer, SECTION)
-    rule = await _live(session, rule_id)
+    rule = await _live(session, viewer, rule_id)
     if rule is None:
         return _missing(request, viewer)
     await update_rule(session, rule_id=rule.id,
@@ -215,7 +220,7 @@ async def switch_rule_form(request: Request, rule_id: str, viewer: ViewerDep,
 @router.get("/rules/{rule_id}/delete", response_class=HTMLResponse)
 async def confirm_delete_page(request: Request, rule_id: str, viewer: ViewerDep,
                               session: SessionDep) -> HTMLResponse:
-    rule = await _live(session, rule_id)
+    rule = await _live(session, viewer, rule_id)
     if rule is None:
         return _missing(request, viewer)
     return confirm_page(request, viewer, section=SECTION,
@@ -228,7 +233,7 @@ async def delete_rule_form(request: Request, rule_id: str, viewer: ViewerDep,
                            session: SessionDep, csrf: Short = "") -> Response:
     if not csrf_matches(viewer, csrf):
         return csrf_refused(request, viewer, SECTION)
-    rule = await _live(session, rule_id)
+    rule = await _live(session, viewer, rule_id)
     if rule is None:
         return _missing(request, viewer)
     await delete_rule(session, rule_id=rule.id, now=utcnow(), locale=viewer.locale)

@@ -22,7 +22,7 @@ from handlers.console.forms import MAX_FIELD, confirm_page, csrf_matches, csrf_r
 from handlers.console.member_sample import members_csv, members_page
 from handlers.console.rendering import Viewer, not_found_page, render, row_id
 from handlers.deps import DatabaseDep, SessionDep, SettingsDep
-from loyalty.errors import InvalidSegment, LoyaltyError, NotFound
+from loyalty.errors import LoyaltyError, NotFound
 from loyalty.models import Segment
 from loyalty.segments import (
     DESCRIPTION_LENGTH,
@@ -60,15 +60,18 @@ class SizeRequest(BaseModel):
     definition: dict[str, Any] = Field(max_length=20)
 
 
-def _read_definition(text: str, locale: str) -> dict[str, Any]:
-    """The form's definition JSON as data (InvalidSegment if it is not an object)."""
+def _posted(text: str) -> Any:
+    """The form's definition as JSON data, None when it is not JSON: the segment service
+    refuses anything but an object (invalid_segment, "definition")."""
     try:
-        raw = json.loads(text or "{}")
+        return json.loads(text or "{}")
     except ValueError:
-        raise InvalidSegment(locale, fields="definition") from None
-    if not isinstance(raw, dict):
-        raise InvalidSegment(locale, fields="definition")
-    return raw
+        return None
+
+
+def _editable(posted: Any) -> dict[str, Any]:
+    """A posted definition to fill the editor again (nothing when it is no object)."""
+    return posted if isinstance(posted, dict) else {}
 
 
 async def _choices(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
@@ -146,13 +149,13 @@ async def create_segment_form(request: Request, viewer: ViewerDep, session: Sess
                               definition: DefinitionText = "{}") -> Response:
     if not csrf_matches(viewer, csrf):
         return csrf_refused(request, viewer, SECTION)
+    posted = _posted(definition)
     try:
-        raw = _read_definition(definition, viewer.locale)
-        created = await create_segment(session, name=name, definition=raw,
+        created = await create_segment(session, name=name, definition=posted,
                                        description=description, locale=viewer.locale)
     except LoyaltyError as error:
         return await _editor(request, viewer, session, settings, segment=None, name=name,
-                             description=description, definition=_echo(definition),
+                             description=description, definition=_editable(posted),
                              error=error.message, status_code=error.status_code)
     return see_other(f"/console/segments/{created.id}")
 
@@ -177,15 +180,6 @@ def _chosen(definition: dict[str, Any], path: str) -> list[object]:
     value = _at(definition, path)
     return [item for item in value if isinstance(item, str | int)] \
         if isinstance(value, list) else []
-
-
-def _echo(text: str) -> dict[str, Any]:
-    """The posted definition to fill the editor again (nothing when it is not JSON)."""
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        return {}
-    return raw if isinstance(raw, dict) else {}
 
 
 @router.get("/segments/{segment_id}", response_class=HTMLResponse)
@@ -213,13 +207,13 @@ async def update_segment_form(request: Request, segment_id: str, viewer: ViewerD
     segment = await _saved(session, viewer, segment_id)
     if segment is None:
         return _missing(request, viewer)
+    posted = _posted(definition)
     try:
-        raw = _read_definition(definition, viewer.locale)
-        await update_segment(session, segment.id, name=name, definition=raw,
+        await update_segment(session, segment.id, name=name, definition=posted,
                              description=description, locale=viewer.locale)
     except LoyaltyError as error:
         return await _editor(request, viewer, session, settings, segment=segment, name=name,
-                             description=description, definition=_echo(definition),
+                             description=description, definition=_editable(posted),
                              error=error.message, status_code=error.status_code)
     return see_other(f"/console/segments/{segment.id}")
 

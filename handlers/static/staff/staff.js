@@ -6,6 +6,13 @@
   const config = JSON.parse(document.getElementById("staff-config").textContent);
   const T = config.texts;
   const $ = (id) => document.getElementById(id);
+  // A grey line saying a list has nothing in it.
+  const muted = (tagName, text) => {
+    const element = document.createElement(tagName);
+    element.className = "muted";
+    element.textContent = text;
+    return element;
+  };
   const SCAN_INTERVAL_MS = 120;
   const SCAN_MAX_WIDTH = 640;
   // A QR that stays in view is one scan; once out of view this long, showing it again is
@@ -139,10 +146,7 @@
       rewards.append(button);
     }
     if (!member.rewards.length) {
-      const none = document.createElement("p");
-      none.className = "muted";
-      none.textContent = T.no_rewards;
-      rewards.append(none);
+      rewards.append(muted("p", T.no_rewards));
     }
     panel.classList.add("open");
     panel.setAttribute("aria-hidden", "false");
@@ -153,10 +157,7 @@
     const list = $("member-tags");
     list.replaceChildren();
     if (!tags.length) {
-      const none = document.createElement("li");
-      none.className = "muted";
-      none.textContent = T.tags_none;
-      list.append(none);
+      list.append(muted("li", T.tags_none));
     }
     for (const tag of tags) {
       const chip = document.createElement("li");
@@ -329,10 +330,7 @@
     const list = $("history");
     list.replaceChildren();
     if (!actions.length) {
-      const empty = document.createElement("li");
-      empty.className = "muted";
-      empty.textContent = T.history_empty;
-      list.append(empty);
+      list.append(muted("li", T.history_empty));
     }
     for (const action of actions) {
       const item = document.createElement("li");
